@@ -1,0 +1,10 @@
+namespace Crema.Cli;
+
+internal static class CremaCommand
+{
+    public static int Run(string[] args)
+    {
+        Console.WriteLine($"crema: {string.Join(' ', args)}");
+        return 0;
+    }
+}
