@@ -1,3 +1,4 @@
+using Crema.Proto;
 using System.CommandLine;
 using Crema.Nets;
 
@@ -24,7 +25,7 @@ internal static class TestCommand
             string weightFile = r.GetValue(weights) is { Length: > 0 } w ? w : throw new CremaException("Need model weights to score (-weights file.caffemodel).");
             int iters = r.GetValue(iterations);
             Log.Info("Use CPU.");
-            using var net = new Net(NetFiles.ReadText(modelFile), CommonOptions.ParsePhase(r.GetValue(phase)!),
+            using var net = new Net(ProtoFiles.ReadNetText(modelFile), CommonOptions.ParsePhase(r.GetValue(phase)!),
                 Path.GetDirectoryName(Path.GetFullPath(modelFile)), r.GetValue(level), CommonOptions.Stages(r.GetValue(stage)));
             net.CopyTrainedLayersFrom(weightFile);
             Log.Info($"Running for {iters} iterations.");

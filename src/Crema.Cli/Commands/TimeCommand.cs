@@ -1,3 +1,4 @@
+using Crema.Proto;
 using System.CommandLine;
 using System.Diagnostics;
 using Crema.Nets;
@@ -27,7 +28,7 @@ internal static class TimeCommand
                 throw new CremaException($"-iterations must be positive (got {iters})");
             }
             Log.Info("Use CPU.");
-            using var net = new Net(NetFiles.ReadText(modelFile), CommonOptions.ParsePhase(r.GetValue(phase)!),
+            using var net = new Net(ProtoFiles.ReadNetText(modelFile), CommonOptions.ParsePhase(r.GetValue(phase)!),
                 Path.GetDirectoryName(Path.GetFullPath(modelFile)), r.GetValue(level), CommonOptions.Stages(r.GetValue(stage)));
             Run(net, iters);
             return 0;

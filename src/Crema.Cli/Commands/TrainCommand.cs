@@ -1,3 +1,4 @@
+using Crema.Proto;
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Crema.Nets;
@@ -37,7 +38,7 @@ internal static class TrainCommand
             }
             var onSigint = ParseEffect(r.GetValue(sigint)!, "sigint_effect");
             var onSighup = ParseEffect(r.GetValue(sighup)!, "sighup_effect");
-            var param = NetFiles.ReadSolver(solverFile);
+            var param = ProtoFiles.ReadSolver(solverFile);
             param.TrainState ??= new Proto.NetState();
             param.TrainState.Level = r.GetValue(level);
             param.TrainState.Stage.AddRange(CommonOptions.Stages(r.GetValue(stage)));
