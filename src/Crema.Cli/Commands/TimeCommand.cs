@@ -42,7 +42,10 @@ internal static class TimeCommand
         float initialLoss = net.Forward();
         Log.Info($"Initial loss: {Log.Num(initialLoss)}");
         Log.Info("Performing Backward");
-        net.Backward();
+        for (int i = net.Layers.Count - 1; i >= 0; i--)
+        {
+            net.Layers[i].Backward(net.TopsOf(i), net.BottomNeedsBackward(i), net.BottomsOf(i));
+        }
 
         var layers = net.Layers;
         var forwardTicks = new long[layers.Count];
@@ -66,10 +69,8 @@ internal static class TimeCommand
             for (int i = layers.Count - 1; i >= 0; i--)
             {
                 long t = Stopwatch.GetTimestamp();
-                if (net.LayerNeedsBackward(i))
-                {
-                    layers[i].Backward(net.TopsOf(i), net.BottomNeedsBackward(i), net.BottomsOf(i));
-                }
+                // As `caffe time`: every layer runs backward (parameter gradients even in deploy nets), bottoms only where needed.
+                layers[i].Backward(net.TopsOf(i), net.BottomNeedsBackward(i), net.BottomsOf(i));
                 backwardTicks[i] += Stopwatch.GetTimestamp() - t;
             }
             long end = Stopwatch.GetTimestamp();
