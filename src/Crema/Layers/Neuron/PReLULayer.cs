@@ -45,10 +45,16 @@ public sealed class PReLULayer : NeuronLayer
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
+        // NOTE: if/throw rather than Check: Reshape runs every forward, and Check's interpolated message would allocate.
         var b = bottom[0];
-        Check(b.NumAxes >= 2, $"bottom {b.ShapeString()} needs at least 2 axes (N, C, ...)");
-        Check(_channelShared || b.ShapeAt(1) == Blobs[0].Count,
-            $"bottom has {b.ShapeAt(1)} channels but {Blobs[0].Count} slopes");
+        if (b.NumAxes < 2)
+        {
+            throw Error($"bottom {b.ShapeString()} needs at least 2 axes (N, C, ...)");
+        }
+        if (!_channelShared && b.ShapeAt(1) != Blobs[0].Count)
+        {
+            throw Error($"bottom has {b.ShapeAt(1)} channels but {Blobs[0].Count} slopes");
+        }
         base.Reshape(bottom, top);
         _num = b.ShapeAt(0);
         _channels = b.ShapeAt(1);

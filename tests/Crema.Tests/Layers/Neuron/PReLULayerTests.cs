@@ -181,4 +181,14 @@ public class PReLULayerTests
         var ex = Assert.Throws<CremaException>(() => Create(Param(false)).SetUp([new Blob(7)], [new Blob()]));
         Assert.Contains("at least 2 axes", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Reshape_RejectsChannelCountChange()
+    {
+        var layer = Create(Param(false));
+        var top = new Blob();
+        layer.SetUp([Input()], [top]);
+        var ex = Assert.Throws<CremaException>(() => layer.Forward([new Blob(2, 4, 3)], [top]));
+        Assert.Contains("4 channels but 3 slopes", ex.Message, StringComparison.Ordinal);
+    }
 }
