@@ -8,6 +8,10 @@ namespace Crema.Kernels;
 /// </summary>
 public static class Activations
 {
+    /// <summary>y = scale·x + shift.</summary>
+    public static void Affine(ReadOnlySpan<float> x, Span<float> y, float scale, float shift) =>
+        Elementwise.Map(new AffineOp(scale, shift), x, y);
+
     /// <summary>y = x &gt; 0 ? x : slope·x (leaky ReLU; slope 0 is plain ReLU).</summary>
     public static void ReluForward(ReadOnlySpan<float> x, Span<float> y, float negativeSlope) =>
         Elementwise.Map(new LeakyRelu(negativeSlope), x, y);
@@ -15,6 +19,30 @@ public static class Activations
     /// <summary>dx = x &gt; 0 ? dy : slope·dy.</summary>
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float negativeSlope) =>
         Elementwise.Map(new LeakyReluGrad(negativeSlope), x, dy, dx);
+
+    /// <summary>Σ dy·min(x, 0): the gradient of a PReLU slope over the elements it applies to.</summary>
+    public static float NegativePartDot(ReadOnlySpan<float> x, ReadOnlySpan<float> dy)
+    {
+        if (x.Length != dy.Length)
+        {
+            throw new ArgumentException($"NegativePartDot: lengths {x.Length} and {dy.Length} differ");
+        }
+        int i = 0, w = Vector<float>.Count;
+        var acc = Vector<float>.Zero;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= x.Length - w; i += w)
+            {
+                acc += Vector.Min(new Vector<float>(x[i..]), Vector<float>.Zero) * new Vector<float>(dy[i..]);
+            }
+        }
+        float sum = Vector.Sum(acc);
+        for (; i < x.Length; i++)
+        {
+            sum += MathF.Min(x[i], 0) * dy[i];
+        }
+        return sum;
+    }
 
     /// <summary>y = x &gt; 0 ? x : α·(eˣ − 1).</summary>
     public static void EluForward(ReadOnlySpan<float> x, Span<float> y, float alpha) => Elementwise.Map(new Elu(alpha), x, y);
@@ -57,6 +85,13 @@ public static class Activations
     /// <summary>dx = dy·(β·y + s·(1 − β·y)) for y = x·s, s = σ(β·x).</summary>
     public static void SwishBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> s, ReadOnlySpan<float> dy, Span<float> dx, float beta) =>
         Elementwise.Map(new SwishGrad(beta), y, s, dy, dx);
+
+    private readonly struct AffineOp(float scale, float shift) : IUnaryOperator
+    {
+        public float Invoke(float x) => scale * x + shift;
+
+        public Vector<float> Invoke(Vector<float> x) => x * scale + new Vector<float>(shift);
+    }
 
     private readonly struct LeakyRelu(float slope) : IUnaryOperator
     {

@@ -3,6 +3,14 @@ using static Crema.Tests.Layers.NeuronTestKit;
 
 namespace Crema.Tests.Layers;
 
+// Dropout draws from the process-wide Rng, which other test classes re-seed: run these alone.
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DropoutSerialCollection
+{
+    public const string Name = "Dropout (serial, uses Rng)";
+}
+
+[Collection(DropoutSerialCollection.Name)]
 public class DropoutLayerTests
 {
     private static LayerParameter Param(float? ratio, Phase phase = Phase.Train)
