@@ -77,7 +77,8 @@ public static class ProtoFiles
         }
         using (stream)
         {
-            if (stream.Length == 0)
+            long length = stream.Length;
+            if (length == 0)
                 throw new CremaException($"'{path}' is empty: expected a {what}");
             try
             {
@@ -88,7 +89,7 @@ public static class ProtoFiles
             catch (InvalidProtocolBufferException e)
             {
                 throw new CremaException(
-                    $"'{path}' is truncated or not a {what} ({stream.Length} bytes; protobuf says: {e.Message})", e);
+                    $"'{path}' is truncated or not a {what} ({length} bytes; protobuf says: {e.Message})", e);
             }
             catch (IOException e)
             {
