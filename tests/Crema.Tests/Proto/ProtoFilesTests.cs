@@ -48,6 +48,26 @@ public sealed class ProtoFilesTests : IDisposable
         Assert.Equal(10 * 500, net.Layer.Single(l => l.Name == "ip2").Blobs[0].Data.Count);
     }
 
+    /// <summary>Larger than the 64 MB that old protobuf readers refused by default (VGG-16's caffemodel is 528 MB).</summary>
+    [Fact]
+    public void BinaryRoundTrip_LargeModel()
+    {
+        const int count = 17_000_000;
+        var blob = new BlobProto { Shape = new BlobShape { Dim = { count } } };
+        blob.Data.Capacity = count;
+        for (int i = 0; i < count; i++)
+            blob.Data.Add(i);
+        var net = new NetParameter { Name = "big", Layer = { new LayerParameter { Name = "fc", Type = "InnerProduct", Blobs = { blob } } } };
+        string path = Path.Combine(_dir, "big.caffemodel");
+        ProtoFiles.WriteBinaryAtomic(net, path);
+        Assert.True(new FileInfo(path).Length > 64L << 20);
+        var back = ProtoFiles.ReadNetBinary(path);
+        var data = back.Layer[0].Blobs[0].Data;
+        Assert.Equal(count, data.Count);
+        Assert.Equal(count - 1f, data[count - 1]);
+        Assert.Equal(12345f, data[12345]);
+    }
+
     [Fact]
     public void ReadNet_ChoosesByExtensionOrContent()
     {
