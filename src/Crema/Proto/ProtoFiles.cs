@@ -16,7 +16,7 @@ public static class ProtoFiles
     /// <summary>Parses a binary NetParameter (.caffemodel) and upgrades V0/V1 definitions.</summary>
     public static NetParameter ReadNetBinary(string path)
     {
-        var net = ReadBinary(path, NetParameter.Parser, "NetParameter (.caffemodel)");
+        var net = ReadBinary(path, NetParameter.Parser, "Caffe NetParameter (.caffemodel)");
         if (net.Layer.Count == 0 && net.Layers.Count == 0)
             throw new CremaException($"'{path}' is not a Caffe NetParameter (.caffemodel): it holds no layers");
         return NetUpgrader.NeedsUpgrade(net) ? NetUpgrader.Upgrade(net, path) : net;

@@ -155,6 +155,21 @@ public sealed class ProtoFilesTests : IDisposable
     }
 
     [Fact]
+    public void ReadNetBinary_OtherCaffeMessages_AreRejected()
+    {
+        var state = new SolverState { Iter = 5000, LearnedNet = "lenet_iter_5000.caffemodel", History = { new BlobProto { Data = { 1, 2, 3 } } } };
+        var mean = new BlobProto { Shape = new BlobShape { Dim = { 3, 2, 2 } }, Data = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 } };
+        foreach (var message in new Google.Protobuf.IMessage[] { state, mean })
+        {
+            string path = Path.Combine(_dir, "wrong.caffemodel");
+            ProtoFiles.WriteBinaryAtomic(message, path);
+            var e = Assert.Throws<CremaException>(() => ProtoFiles.ReadNetBinary(path));
+            Assert.Contains(path, e.Message, StringComparison.Ordinal);
+            Assert.Contains("not a Caffe NetParameter", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void ReadNetText_ErrorNamesFile()
     {
         string path = Path.Combine(_dir, "bad.prototxt");
