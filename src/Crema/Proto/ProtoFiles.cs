@@ -16,7 +16,7 @@ public static class ProtoFiles
     /// <summary>Parses a binary NetParameter (.caffemodel) and upgrades V0/V1 definitions.</summary>
     public static NetParameter ReadNetBinary(string path)
     {
-        var net = ReadBinary(path, NetParameter.Parser, "NetParameter (.caffemodel)");
+        var net = ReadBinary(path, NetParameter.Parser, "Caffe NetParameter (.caffemodel)");
         if (net.Layer.Count == 0 && net.Layers.Count == 0)
             throw new CremaException($"'{path}' is not a Caffe NetParameter (.caffemodel): it holds no layers");
         return NetUpgrader.NeedsUpgrade(net) ? NetUpgrader.Upgrade(net, path) : net;
@@ -77,7 +77,8 @@ public static class ProtoFiles
         }
         using (stream)
         {
-            if (stream.Length == 0)
+            long length = stream.Length;
+            if (length == 0)
                 throw new CremaException($"'{path}' is empty: expected a {what}");
             try
             {
@@ -88,7 +89,7 @@ public static class ProtoFiles
             catch (InvalidProtocolBufferException e)
             {
                 throw new CremaException(
-                    $"'{path}' is truncated or not a {what} ({stream.Length} bytes; protobuf says: {e.Message})", e);
+                    $"'{path}' is truncated or not a {what} ({length} bytes; protobuf says: {e.Message})", e);
             }
             catch (IOException e)
             {

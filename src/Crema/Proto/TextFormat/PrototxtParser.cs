@@ -33,7 +33,7 @@ public static class PrototxtParser
         private int _depth;
 
         /// <summary>Parses fields until <paramref name="close"/> (or end of file when null) and consumes the closer.</summary>
-        public void ParseFields(IMessage message, (char Close, Token Open, string Field)? block)
+        public void ParseFields(IMessage message, (char Close, Token Open, FieldDescriptor Field, MessageDescriptor Parent)? block)
         {
             var descriptor = message.Descriptor;
             while (true)
@@ -43,7 +43,7 @@ public static class PrototxtParser
                 {
                     if (token.Kind == TokenKind.End)
                         throw tokens.Error(b.Open.Line, b.Open.Column,
-                            $"Unterminated block: '{b.Open.Text}' opened for field '{b.Field}' is never closed (reached end of file) (in message {descriptor.FullName})");
+                            $"Unterminated block: '{b.Open.Text}' is never closed (reached end of file){Context(b.Field, b.Parent)}");
                     if (token.Is(b.Close))
                     {
                         tokens.Next();
@@ -51,7 +51,7 @@ public static class PrototxtParser
                     }
                     if (token.Is('}') || token.Is('>'))
                         throw tokens.Error(token.Line, token.Column,
-                            $"Expected '{b.Close}' to close field '{b.Field}' opened at {b.Open.Line}:{b.Open.Column}, got {token.Describe()} (in message {descriptor.FullName})");
+                            $"Expected '{b.Close}' to close the block opened at {b.Open.Line}:{b.Open.Column}, got {token.Describe()}{Context(b.Field, b.Parent)}");
                 }
                 else if (token.Kind == TokenKind.End)
                 {
@@ -149,7 +149,7 @@ public static class PrototxtParser
             }
             if (++_depth > MaxDepth)
                 throw tokens.Error(open.Line, open.Column, $"Messages nested deeper than {MaxDepth} levels{Context(field, descriptor)}");
-            ParseFields(child, (close, open, field.Name));
+            ParseFields(child, (close, open, field, descriptor));
             _depth--;
         }
 
