@@ -2,8 +2,8 @@ using System.CommandLine;
 
 namespace Crema.Cli.Commands;
 
-/// <summary>The data and conversion verbs (convert_mnist_data, …).</summary>
+/// <summary>The data and conversion verbs.</summary>
 internal static class ExtraCommands
 {
-    public static IEnumerable<Command> Create() => [];
+    public static IEnumerable<Command> Create() => [ConvertMnistCommand.Create()];
 }
