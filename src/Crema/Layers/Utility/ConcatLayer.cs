@@ -74,8 +74,9 @@ public sealed class ConcatLayer : Layer
         var y = top[0].Data;
         int topRow = _topShape[_axis] * _inner;
         int offset = 0;
-        foreach (var x in bottom)
+        for (int b = 0; b < bottom.Count; b++)
         {
+            var x = bottom[b];
             int row = x.Shape[_axis] * _inner;
             var src = x.Data;
             for (int o = 0; o < _outer; o++)

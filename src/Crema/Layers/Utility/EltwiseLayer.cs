@@ -32,6 +32,11 @@ public sealed class EltwiseLayer : Layer
             _coeffs[i] = p.Coeff.Count > 0 ? p.Coeff[i] : 1f;
         }
         _stableProdGrad = p.StableProdGrad;
+        for (int i = 0; i < bottom.Count; i++)
+        {
+            // Backward reads the bottoms' data and the top's diff after writing bottom diffs, so they must not alias.
+            Check(!ReferenceEquals(top[0], bottom[i]), $"cannot run in place (top is bottom #{i})");
+        }
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
