@@ -12,6 +12,7 @@ public sealed class FilterLayer : Layer
     private int[] _kept = [];
     private int _keptCount;
     private int[] _topShape = [];
+    private bool _sizeTopsToBatch = true;
 
     public FilterLayer(LayerParameter param) : base(param) { }
 
@@ -60,17 +61,20 @@ public sealed class FilterLayer : Layer
         for (int t = 0; t < top.Count; t++)
         {
             var x = bottom[t];
+            // NOTE: at set-up the selector is usually not filled yet; sizing tops to the full batch keeps
+            // downstream layers from being set up with zero items (Forward reshapes again with the real count).
             if (_topShape.Length != x.NumAxes)
             {
                 _topShape = new int[x.NumAxes];
             }
-            _topShape[0] = _keptCount;
+            _topShape[0] = _sizeTopsToBatch ? items : _keptCount;
             for (int i = 1; i < x.NumAxes; i++)
             {
                 _topShape[i] = x.Shape[i];
             }
             top[t].Reshape(_topShape);
         }
+        _sizeTopsToBatch = false;
     }
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)

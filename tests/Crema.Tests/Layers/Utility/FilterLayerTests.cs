@@ -35,6 +35,19 @@ public class FilterLayerTests
     }
 
     [Fact]
+    public void SetUp_SizesTopsToBatch_ForwardToSelection()
+    {
+        var data = TestBlobs.Gaussian(1701, 1f, 4, 3);
+        var selector = new Blob(4);
+        var top = new Blob();
+        var layer = Make();
+        layer.SetUp([data, selector], [top]);
+        Assert.Equal(new[] { 4, 3 }, top.Shape);
+        layer.Forward([data, selector], [top]);
+        Assert.Equal(new[] { 0, 3 }, top.Shape);
+    }
+
+    [Fact]
     public void SetUp_ItemCountMismatch_NamesShapes()
     {
         var e = Assert.Throws<CremaException>(() => Make().SetUp([new Blob(4, 3), new Blob(5)], [new Blob()]));
