@@ -4,7 +4,7 @@ namespace Crema.Layers;
 
 /// <summary>Declares the net's input blobs: tops shaped by <c>input_param.shape</c> (one shape for all tops, or one per top); the caller fills them.</summary>
 [LayerType("Input")]
-public sealed class InputLayer : Layer
+public sealed class InputLayer : Layer, IInputLayer
 {
     public InputLayer(LayerParameter param) : base(param) { }
 
