@@ -31,7 +31,7 @@ public class CommonLayerRegistrationTests
     public void Type_IsRegistered(string type, Type layerClass)
     {
         Assert.Equal(layerClass, LayerRegistry.TypeOf(type));
-        var layer = LayerRegistry.Create(new Proto.LayerParameter { Name = "x", Type = type });
+        var layer = LayerRegistry.Create(new Crema.Proto.LayerParameter { Name = "x", Type = type });
         Assert.IsType(layerClass, layer);
     }
 }
