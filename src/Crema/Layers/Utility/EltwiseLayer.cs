@@ -25,7 +25,8 @@ public sealed class EltwiseLayer : Layer
         _op = p.Operation;
         Check(p.Coeff.Count == 0 || p.Coeff.Count == bottom.Count,
             $"{p.Coeff.Count} coeff value(s) for {bottom.Count} bottoms; give one per bottom or none");
-        Check(p.Coeff.Count == 0 || _op == Op.Sum, $"coeff is only supported for SUM, not {_op}");
+        // Caffe ignores coeff for MAX but rejects it for PROD.
+        Check(p.Coeff.Count == 0 || _op != Op.Prod, $"coeff is only supported for SUM, not {_op}");
         _coeffs = new float[bottom.Count];
         for (int i = 0; i < _coeffs.Length; i++)
         {
