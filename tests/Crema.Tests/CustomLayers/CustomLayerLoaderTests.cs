@@ -1,5 +1,6 @@
 using Crema.CustomLayers;
 using Crema.Layers;
+using Crema.Proto;
 using Crema.Testing;
 
 namespace Crema.Tests.CustomLayers;
@@ -167,7 +168,7 @@ public class CustomLayerLoaderTests
     [Fact]
     public void MissingPythonParam_Throws()
     {
-        var e = Assert.Throws<CremaException>(() => LayerRegistry.Create(new Proto.LayerParameter { Name = "p", Type = "Python" }));
+        var e = Assert.Throws<CremaException>(() => LayerRegistry.Create(new LayerParameter { Name = "p", Type = "Python" }));
         Assert.Contains("Layer 'p' (type Python): needs python_param", e.Message, StringComparison.Ordinal);
     }
 
