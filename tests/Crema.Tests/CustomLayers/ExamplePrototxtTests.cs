@@ -47,6 +47,10 @@ public class ExamplePrototxtTests(ITestOutputHelper output)
         int loaded = 0;
         foreach (string file in Directory.GetFiles(CustomLayerFiles.ExamplesDir, "*.prototxt"))
         {
+            if (file.EndsWith("_solver.prototxt", StringComparison.Ordinal))
+            {
+                continue;
+            }
             var net = NetFiles.ReadText(file);
             foreach (var lp in net.Layer.Where(l => l.Type == "Python"))
             {
