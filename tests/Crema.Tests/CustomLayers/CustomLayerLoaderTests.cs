@@ -2,11 +2,12 @@ using Crema.CustomLayers;
 using Crema.Layers;
 using Crema.Proto;
 using Crema.Testing;
+using Xunit.Abstractions;
 
 namespace Crema.Tests.CustomLayers;
 
 /// <summary>How python_param resolves to a class, and how failures read.</summary>
-public class CustomLayerLoaderTests
+public class CustomLayerLoaderTests(ITestOutputHelper output)
 {
     [Fact]
     public void LayerRegistry_RoutesPythonTypeToTheLoader()
@@ -63,6 +64,7 @@ public class CustomLayerLoaderTests
 
         var e = Assert.Throws<GradientCheckException>(() => new GradientChecker(1e-2f, 1e-3f).CheckGradient(layer,
             [TestBlobs.Gaussian(1701, 1f, 10, 5), TestBlobs.Gaussian(1702, 1f, 10, 5)], [new Blob()]));
+        output.WriteLine(e.Message);
         Assert.Equal(100, e.Mismatches.Count);
     }
 
@@ -86,6 +88,7 @@ public class CustomLayerLoaderTests
             """);
         var e = Assert.Throws<CremaException>(() =>
             LayerRegistry.Create(CustomLayerFiles.Python("typo", "typo_layer.cs", "TypoLayer"), dir));
+        output.WriteLine(e.Message);
         Assert.Contains("Layer 'typo' (type Python)", e.Message, StringComparison.Ordinal);
         Assert.Contains("typo_layer.cs(7,27): error CS1002: ; expected", e.Message, StringComparison.Ordinal);
     }
