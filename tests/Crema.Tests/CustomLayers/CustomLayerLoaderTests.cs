@@ -223,6 +223,42 @@ public class CustomLayerLoaderTests(ITestOutputHelper output)
         Assert.IsType<RegisteredEuclideanLoss>(layer);
     }
 
+    [Fact]
+    public void CaffeStyleModuleName_FindsTheCsFileNextToThePrototxt()
+    {
+        string dir = CustomLayerFiles.NewTempDir();
+        File.WriteAllText(Path.Combine(dir, "pyloss.cs"), ScalerSource(5f).Replace("Scaler", "PyLossScaler", StringComparison.Ordinal));
+        var layer = LayerRegistry.Create(CustomLayerFiles.Python("s", "pyloss", "PyLossScaler"), dir);
+        Assert.Equal("PyLossScaler", layer.GetType().Name);
+    }
+
+    [Fact]
+    public void ExceptionInCompiledLayer_StackTraceNamesTheSourceLine()
+    {
+        string dir = CustomLayerFiles.NewTempDir();
+        File.WriteAllText(Path.Combine(dir, "throws.cs"), """
+            using Crema;
+            using Crema.Layers;
+            using Crema.Proto;
+
+            public sealed class Throws(LayerParameter param) : Layer(param)
+            {
+                public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) => top[0].ReshapeLike(bottom[0]);
+                protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+                {
+                    throw new InvalidOperationException("boom");
+                }
+            }
+            """);
+        var layer = CustomLayerLoader.Create(CustomLayerFiles.Python("t", "throws.cs", "Throws"), dir);
+        var x = new Blob(2);
+        var y = new Blob();
+        layer.SetUp([x], [y]);
+        var e = Assert.Throws<InvalidOperationException>(() => layer.Forward([x], [y]));
+        output.WriteLine(e.StackTrace);
+        Assert.Contains("throws.cs:line 10", e.StackTrace, StringComparison.Ordinal);
+    }
+
     private static string ScalerSource(float factor) => $$"""
         using Crema;
         using Crema.Layers;

@@ -105,7 +105,8 @@ public class ExampleLayerTests(ITestOutputHelper output)
         var label = new Blob(4, 2) { Name = "label" };
         var e = Assert.Throws<CremaException>(() => layer.SetUp([pred, label], [new Blob()]));
         Assert.Contains("Layer 'loss'", e.Message, StringComparison.Ordinal);
-        Assert.Contains("12 and 8", e.Message, StringComparison.Ordinal);
+        Assert.Equal("Layer 'loss' (type Python): predictions 'pred' (4 3 (12)) and labels 'label' (4 2 (8)) " +
+            "must have the same number of elements, got 12 and 8", e.Message);
     }
 
     [Fact]
