@@ -26,6 +26,7 @@ public static unsafe class Gemm
     private const int MC = 768;
     // Below this many multiply-adds a second thread costs more to wake than it saves (~20 µs of work).
     private const long ParallelThreshold = 1L << 21;
+    private const long GemvParallelThreshold = 1L << 18;
 
     private static int s_threadCount = Environment.ProcessorCount;
 
@@ -115,27 +116,21 @@ public static unsafe class Gemm
             return;
         }
 
-        if (!transA)
+        fixed (float* pa = a)
+        fixed (float* px = x)
+        fixed (float* py = y)
         {
-            // y[i] = alpha·dot(a[i, :], x) + beta·y[i]
-            ReadOnlySpan<float> xv = x[..n];
-            for (int i = 0; i < m; i++)
+            var args = new GemvArgs { TransA = transA, M = m, N = n, Alpha = alpha, Beta = beta, A = pa, X = px, Y = py };
+            // Memory-bound: a second thread pays off once A is well past L2 (its bandwidth roughly doubles).
+            int threads = (long)m * n < GemvParallelThreshold ? 1 : Math.Min(s_threadCount, Environment.ProcessorCount);
+            args.Parts = Math.Max(1, Math.Min(threads, (rows + 15) / 16));
+            if (args.Parts == 1)
             {
-                float dot = alpha * TensorPrimitives.Dot(a.Slice(i * n, n), xv);
-                yv[i] = beta == 0 ? dot : MathF.FusedMultiplyAdd(yv[i], beta, dot);
+                RunGemvPart(&args, 0);
             }
-
-            return;
-        }
-
-        // y (n) = beta·y + Σ_i (alpha·x[i])·a[i, :], rows taken in ascending order.
-        Scale(yv, beta);
-        for (int i = 0; i < m; i++)
-        {
-            float s = alpha * x[i];
-            if (s != 0)
+            else
             {
-                TensorPrimitives.MultiplyAdd(a.Slice(i * n, n), s, yv, yv);
+                WorkerPool.Run(args.Parts, &RunGemvPart, &args);
             }
         }
     }
@@ -253,6 +248,144 @@ public static unsafe class Gemm
         }
     }
 
+    private struct GemvArgs
+    {
+        public bool TransA;
+        public int M, N, Parts;
+        public float Alpha, Beta;
+        public float* A, X, Y;
+    }
+
+    // Each part owns a contiguous, 16-aligned range of y, so every y element is summed identically for any split.
+    private static void RunGemvPart(void* ctx, int part)
+    {
+        var g = (GemvArgs*)ctx;
+        int rows = g->TransA ? g->N : g->M;
+        int units = (rows + 15) / 16;
+        int y0 = (int)((long)units * part / g->Parts) * 16, y1 = Math.Min((int)((long)units * (part + 1) / g->Parts) * 16, rows);
+        if (y0 >= y1)
+        {
+            return;
+        }
+
+        if (g->TransA)
+        {
+            GemvTransposed(g->A, g->M, g->N, g->Alpha, g->X, g->Beta, g->Y, y0, y1);
+            return;
+        }
+
+        // y[i] = alpha·dot(a[i, :], x) + beta·y[i]
+        int n = g->N;
+        for (int i = y0; i < y1; i++)
+        {
+            float dot = g->Alpha * Dot(g->A + ((long)i * n), g->X, n);
+            g->Y[i] = g->Beta == 0 ? dot : MathF.FusedMultiplyAdd(g->Y[i], g->Beta, dot);
+        }
+    }
+
+    // y[j0..j1) = beta·y + Σ_i (alpha·x[i])·a[i, j], a: (m, n); rows in ascending order, one fma per row,
+    // identical in the vector body and the scalar tail.
+    private static void GemvTransposed(float* a, int m, int n, float alpha, float* x, float beta, float* y, int j0, int j1)
+    {
+        for (int j = j0; j < j1; j++)
+        {
+            y[j] = beta == 0 ? 0f : y[j] * beta;
+        }
+
+        // 4 rows per pass over y: a quarter of the y traffic.
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+        {
+            float* r0 = a + ((long)i * n), r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+            float s0 = alpha * x[i], s1 = alpha * x[i + 1], s2 = alpha * x[i + 2], s3 = alpha * x[i + 3];
+            int j = j0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> v0 = Vector512.Create(s0), v1 = Vector512.Create(s1), v2 = Vector512.Create(s2), v3 = Vector512.Create(s3);
+                for (; j + 16 <= j1; j += 16)
+                {
+                    Vector512<float> acc = Vector512.Load(y + j);
+                    acc = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + j), v0, acc);
+                    acc = Vector512.FusedMultiplyAdd(Vector512.Load(r1 + j), v1, acc);
+                    acc = Vector512.FusedMultiplyAdd(Vector512.Load(r2 + j), v2, acc);
+                    acc = Vector512.FusedMultiplyAdd(Vector512.Load(r3 + j), v3, acc);
+                    acc.Store(y + j);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> v0 = Vector256.Create(s0), v1 = Vector256.Create(s1), v2 = Vector256.Create(s2), v3 = Vector256.Create(s3);
+                for (; j + 8 <= j1; j += 8)
+                {
+                    Vector256<float> acc = Vector256.Load(y + j);
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + j), v0, acc);
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + j), v1, acc);
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + j), v2, acc);
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Load(r3 + j), v3, acc);
+                    acc.Store(y + j);
+                }
+            }
+
+            for (; j < j1; j++)
+            {
+                float acc = MathF.FusedMultiplyAdd(r0[j], s0, y[j]);
+                acc = MathF.FusedMultiplyAdd(r1[j], s1, acc);
+                acc = MathF.FusedMultiplyAdd(r2[j], s2, acc);
+                y[j] = MathF.FusedMultiplyAdd(r3[j], s3, acc);
+            }
+        }
+
+        for (; i < m; i++)
+        {
+            float* r = a + ((long)i * n);
+            float s = alpha * x[i];
+            for (int j = j0; j < j1; j++)
+            {
+                y[j] = MathF.FusedMultiplyAdd(r[j], s, y[j]);
+            }
+        }
+    }
+
+    // Σ a[p]·x[p]: 4 independent Vector512 (or Vector256) accumulators, then the scalar tail.
+    private static float Dot(float* a, float* x, int n)
+    {
+        int p = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 64)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; p + 64 <= n; p += 64)
+            {
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(x + p), s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(a + p + 16), Vector512.Load(x + p + 16), s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.Load(a + p + 32), Vector512.Load(x + p + 32), s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.Load(a + p + 48), Vector512.Load(x + p + 48), s3);
+            }
+
+            sum = Vector512.Sum((s0 + s1) + (s2 + s3));
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 32)
+        {
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; p + 32 <= n; p += 32)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(x + p), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + p + 8), Vector256.Load(x + p + 8), s1);
+                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(a + p + 16), Vector256.Load(x + p + 16), s2);
+                s3 = Vector256.FusedMultiplyAdd(Vector256.Load(a + p + 24), Vector256.Load(x + p + 24), s3);
+            }
+
+            sum = Vector256.Sum((s0 + s1) + (s2 + s3));
+        }
+
+        for (; p < n; p++)
+        {
+            sum = MathF.FusedMultiplyAdd(a[p], x[p], sum);
+        }
+
+        return sum;
+    }
+
     // ---------------------------------------------------------------- blocked driver
 
     // Computes C[i0..i1, j0..j1]; j0 is a multiple of TK.NR and i0 of MR so tiles line up for any thread split.
@@ -315,13 +448,13 @@ public static unsafe class Gemm
                             int cols = Math.Min(nr, nc - jr);
                             int width = cols == nr ? nr : (cols + step - 1) / step * step;
                             float* b = packB + ((long)jr * kc);
-                            if (rows == MR && cols == width)
+                            if (TK.HandlesEdges || (rows == MR && cols == width))
                             {
-                                TK.Run(kc, a, rs, ks, rows, b, width, cRow + jr, n, alpha, beta);
+                                TK.Run(kc, a, rs, ks, rows, b, width, cRow + jr, n, cols, alpha, beta);
                             }
                             else
                             {
-                                TK.Run(kc, a, rs, ks, rows, b, width, tile, width, 1f, 0f);
+                                TK.Run(kc, a, rs, ks, rows, b, width, tile, width, width, 1f, 0f);
                                 MergeTile(tile, width, cRow + jr, n, rows, cols, alpha, beta);
                             }
                         }
@@ -530,14 +663,17 @@ public static unsafe class Gemm
     // ---------------------------------------------------------------- micro-kernels
 
     // Contract: c[r, j] (row stride ldc) = alpha·Σ_p A(r, p)·b[p*width + j] (+ beta·c[r, j] unless beta = 0)
-    // for r < MR, j < width. A(r, p) = a[min(r, rows-1)*rs + p*ks]: rows past `rows` repeat the last valid
+    // for r < MR, j < width (r < rows, j < cols when HandlesEdges). A(r, p) = a[min(r, rows-1)*rs + p*ks]: rows past `rows` repeat the last valid
     // row so in-place A is never read out of bounds (their results go to a scratch tile and are dropped).
     private interface IMicroKernel
     {
         static abstract int NR { get; }
         static abstract int Step { get; }
+        // True when Run stores only rows < rows and columns < cols itself (masked stores), so edge tiles
+        // need no scratch tile; otherwise Run writes the whole MR × width tile.
+        static abstract bool HandlesEdges { get; }
         static abstract void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
-            float* c, nint ldc, float alpha, float beta);
+            float* c, nint ldc, int cols, float alpha, float beta);
     }
 
     private interface IConst
@@ -584,29 +720,31 @@ public static unsafe class Gemm
 
         public static int Step => 16;
 
+        public static bool HandlesEdges => true;
+
         public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
-            float* c, nint ldc, float alpha, float beta)
+            float* c, nint ldc, int cols, float alpha, float beta)
         {
             switch (width)
             {
                 case 64:
-                    Tile<C4>(kc, a, rs, ks, rows, b, c, ldc, alpha, beta);
+                    Tile<C4>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
                 case 48:
-                    Tile<C3>(kc, a, rs, ks, rows, b, c, ldc, alpha, beta);
+                    Tile<C3>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
                 case 32:
-                    Tile<C2>(kc, a, rs, ks, rows, b, c, ldc, alpha, beta);
+                    Tile<C2>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
                 default:
-                    Tile<C1>(kc, a, rs, ks, rows, b, c, ldc, alpha, beta);
+                    Tile<C1>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Tile<TV>(int kc, float* a, nint rs, nint ks, int rows, float* b,
-            float* c, nint ldc, float alpha, float beta) where TV : struct, IConst
+            float* c, nint ldc, int cols, float alpha, float beta) where TV : struct, IConst
         {
             int nv = TV.Value;
             RowPointers(a, rs, rows, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
@@ -661,12 +799,24 @@ public static unsafe class Gemm
             var va = Vector512.Create(alpha);
             var vb = Vector512.Create(beta);
             bool read = beta != 0;
-            StoreRow<TV>(c, c00, c01, c02, c03, va, vb, read);
-            StoreRow<TV>(c + ldc, c10, c11, c12, c13, va, vb, read);
-            StoreRow<TV>(c + (2 * ldc), c20, c21, c22, c23, va, vb, read);
-            StoreRow<TV>(c + (3 * ldc), c30, c31, c32, c33, va, vb, read);
-            StoreRow<TV>(c + (4 * ldc), c40, c41, c42, c43, va, vb, read);
-            StoreRow<TV>(c + (5 * ldc), c50, c51, c52, c53, va, vb, read);
+            if (rows == MR && cols == nv * 16)
+            {
+                StoreRow<TV>(c, c00, c01, c02, c03, va, vb, read);
+                StoreRow<TV>(c + ldc, c10, c11, c12, c13, va, vb, read);
+                StoreRow<TV>(c + (2 * ldc), c20, c21, c22, c23, va, vb, read);
+                StoreRow<TV>(c + (3 * ldc), c30, c31, c32, c33, va, vb, read);
+                StoreRow<TV>(c + (4 * ldc), c40, c41, c42, c43, va, vb, read);
+                StoreRow<TV>(c + (5 * ldc), c50, c51, c52, c53, va, vb, read);
+                return;
+            }
+
+            // Edge tile: rows past `rows` are dropped, the last partial vector of each row is masked.
+            StoreEdgeRow<TV>(c, c00, c01, c02, c03, va, vb, read, cols);
+            if (rows > 1) { StoreEdgeRow<TV>(c + ldc, c10, c11, c12, c13, va, vb, read, cols); }
+            if (rows > 2) { StoreEdgeRow<TV>(c + (2 * ldc), c20, c21, c22, c23, va, vb, read, cols); }
+            if (rows > 3) { StoreEdgeRow<TV>(c + (3 * ldc), c30, c31, c32, c33, va, vb, read, cols); }
+            if (rows > 4) { StoreEdgeRow<TV>(c + (4 * ldc), c40, c41, c42, c43, va, vb, read, cols); }
+            if (rows > 5) { StoreEdgeRow<TV>(c + (5 * ldc), c50, c51, c52, c53, va, vb, read, cols); }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -678,6 +828,41 @@ public static unsafe class Gemm
             if (nv > 1) { Store(c + 16, x1, va, vb, read); }
             if (nv > 2) { Store(c + 32, x2, va, vb, read); }
             if (nv > 3) { Store(c + 48, x3, va, vb, read); }
+        }
+
+        private static void StoreEdgeRow<TV>(float* c, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2,
+            Vector512<float> x3, Vector512<float> va, Vector512<float> vb, bool read, int cols) where TV : struct, IConst
+        {
+            int nv = TV.Value;
+            StoreMasked(c, x0, va, vb, read, cols);
+            if (nv > 1) { StoreMasked(c + 16, x1, va, vb, read, cols - 16); }
+            if (nv > 2) { StoreMasked(c + 32, x2, va, vb, read, cols - 32); }
+            if (nv > 3) { StoreMasked(c + 48, x3, va, vb, read, cols - 48); }
+        }
+
+        // Same arithmetic as Store on the first `count` lanes; masked loads and stores never touch the rest.
+        private static void StoreMasked(float* c, Vector512<float> acc, Vector512<float> va, Vector512<float> vb,
+            bool read, int count)
+        {
+            if (count >= 16)
+            {
+                Store(c, acc, va, vb, read);
+                return;
+            }
+
+            if (count <= 0)
+            {
+                return;
+            }
+
+            Vector512<float> mask = Vector512.GreaterThan(Vector512.Create(count), Vector512<int>.Indices).AsSingle();
+            Vector512<float> v = acc * va;
+            if (read)
+            {
+                v = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(c, mask, Vector512<float>.Zero), vb, v);
+            }
+
+            Avx512F.MaskStore(c, mask, v);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -700,8 +885,10 @@ public static unsafe class Gemm
 
         public static int Step => 8;
 
+        public static bool HandlesEdges => false;
+
         public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
-            float* c, nint ldc, float alpha, float beta)
+            float* c, nint ldc, int cols, float alpha, float beta)
         {
             if (width == 16)
             {
@@ -789,8 +976,10 @@ public static unsafe class Gemm
 
         public static int Step => 4;
 
+        public static bool HandlesEdges => false;
+
         public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
-            float* c, nint ldc, float alpha, float beta)
+            float* c, nint ldc, int cols, float alpha, float beta)
         {
             RowPointers(a, rs, rows, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
             for (int j = 0; j < width; j += 4)
@@ -938,11 +1127,18 @@ public static unsafe class Gemm
                     s_workers[w].Go.Set();
                 }
 
-                body(ctx, 0);
-                var spin = default(SpinWait);
-                while (Volatile.Read(ref s_pending) != 0)
+                try
                 {
-                    spin.SpinOnce(-1);
+                    body(ctx, 0);
+                }
+                finally
+                {
+                    // Workers hold pointers into the caller's frame: never return before they are done.
+                    var spin = default(SpinWait);
+                    while (Volatile.Read(ref s_pending) != 0)
+                    {
+                        spin.SpinOnce(-1);
+                    }
                 }
             }
             finally

@@ -86,7 +86,7 @@ public abstract class Solver : IDisposable
         {
             throw new CremaException($"solver: net file '{path}' not found");
         }
-        return NetFiles.ReadText(resolved);
+        return ProtoFiles.ReadNetText(resolved);
     }
 
     private string? NetFolder(string? path) => path == null ? BaseDirectory : Path.GetDirectoryName(Path.GetFullPath(ResolvePath(path)));

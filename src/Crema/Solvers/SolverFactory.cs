@@ -47,7 +47,7 @@ public static class SolverFactory
     /// <summary>Reads a solver prototxt and creates its solver; relative net paths are tried from the working folder, then the solver's folder.</summary>
     public static Solver FromFile(string path)
     {
-        var param = Crema.Nets.NetFiles.ReadSolver(path);
+        var param = Crema.Proto.ProtoFiles.ReadSolver(path);
         return Create(param, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 }

@@ -172,6 +172,32 @@ public sealed class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sgemv_OneAndTwoThreads_AreBitIdentical(bool transA)
+    {
+        // 1000 × 777 is above the GEMV threading threshold; 777 leaves a ragged last 16-block
+        const int m = 1000, n = 777;
+        var rng = new Random(1701);
+        float[] a = Fill(rng, m * n), x = Fill(rng, transA ? m : n), y0 = Fill(rng, transA ? n : m);
+        float[] two = (float[])y0.Clone(), one = (float[])y0.Clone();
+        int saved = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 2;
+            Gemm.Sgemv(transA, m, n, 0.75f, a, x, 0.5f, two);
+            Gemm.ThreadCount = 1;
+            Gemm.Sgemv(transA, m, n, 0.75f, a, x, 0.5f, one);
+        }
+        finally
+        {
+            Gemm.ThreadCount = saved;
+        }
+
+        Assert.True(two.AsSpan().SequenceEqual(one));
+    }
+
     private static void CheckSgemm(Random rng, bool transA, bool transB, int m, int n, int k, float alpha, float beta)
     {
         float[] a = Fill(rng, m * k), b = Fill(rng, k * n), c = Fill(rng, m * n);

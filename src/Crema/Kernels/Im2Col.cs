@@ -1,0 +1,177 @@
+namespace Crema.Kernels;
+
+/// <summary>
+/// Unrolls image patches into columns (im2col) and folds them back (col2im), for convolution as GEMM.
+/// Column layout: rows (C, k_0, k_1, …) in that order, columns the output positions (o_0, o_1, …) row-major,
+/// so col[(c·Πk + kernel offset), output position] = im[c, o·stride − pad + kernel offset·dilation] (0 outside the image).
+/// </summary>
+public static class Im2Col
+{
+    /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
+    public static void Im2Col2D(ReadOnlySpan<float> im, int channels, int height, int width,
+        int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> col)
+    {
+        int outH = OutputSize(height, kernelH, padH, strideH, dilationH);
+        int outW = OutputSize(width, kernelW, padW, strideW, dilationW);
+        int planeIn = height * width;
+        int planeOut = outH * outW;
+        int row = 0;
+        for (int c = 0; c < channels; c++)
+        {
+            var plane = im.Slice(c * planeIn, planeIn);
+            for (int ki = 0; ki < kernelH; ki++)
+            {
+                for (int kj = 0; kj < kernelW; kj++, row++)
+                {
+                    var dst = col.Slice(row * planeOut, planeOut);
+                    int x0 = kj * dilationW - padW;
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        int y = oh * strideH - padH + ki * dilationH;
+                        var dstRow = dst.Slice(oh * outW, outW);
+                        if ((uint)y >= (uint)height)
+                        {
+                            dstRow.Clear();
+                            continue;
+                        }
+                        var src = plane.Slice(y * width, width);
+                        if (strideW == 1 && x0 >= 0 && x0 + outW <= width)
+                        {
+                            src.Slice(x0, outW).CopyTo(dstRow);
+                            continue;
+                        }
+                        for (int ow = 0, x = x0; ow < outW; ow++, x += strideW)
+                        {
+                            dstRow[ow] = (uint)x < (uint)width ? src[x] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>2-D col2im: adds every column entry back into its image position (im is accumulated into, not cleared).</summary>
+    public static void Col2Im2D(ReadOnlySpan<float> col, int channels, int height, int width,
+        int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> im)
+    {
+        int outH = OutputSize(height, kernelH, padH, strideH, dilationH);
+        int outW = OutputSize(width, kernelW, padW, strideW, dilationW);
+        int planeIn = height * width;
+        int planeOut = outH * outW;
+        int row = 0;
+        for (int c = 0; c < channels; c++)
+        {
+            var plane = im.Slice(c * planeIn, planeIn);
+            for (int ki = 0; ki < kernelH; ki++)
+            {
+                for (int kj = 0; kj < kernelW; kj++, row++)
+                {
+                    var src = col.Slice(row * planeOut, planeOut);
+                    int x0 = kj * dilationW - padW;
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        int y = oh * strideH - padH + ki * dilationH;
+                        if ((uint)y >= (uint)height)
+                        {
+                            continue;
+                        }
+                        var srcRow = src.Slice(oh * outW, outW);
+                        var dst = plane.Slice(y * width, width);
+                        if (strideW == 1 && x0 >= 0 && x0 + outW <= width)
+                        {
+                            var d = dst.Slice(x0, outW);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, srcRow, d);
+                            continue;
+                        }
+                        for (int ow = 0, x = x0; ow < outW; ow++, x += strideW)
+                        {
+                            if ((uint)x < (uint)width)
+                            {
+                                dst[x] += srcRow[ow];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// N-D im2col over any number of spatial axes. im: (channels, imShape…); col: (channels·Πkernel, ΠcolShape), fully overwritten.
+    /// colShape is the output spatial shape (given, not recomputed, as Caffe's im2col_nd takes it).
+    /// </summary>
+    public static void Im2ColNd(ReadOnlySpan<float> im, int channels, ReadOnlySpan<int> imShape, ReadOnlySpan<int> colShape,
+        ReadOnlySpan<int> kernel, ReadOnlySpan<int> pad, ReadOnlySpan<int> stride, ReadOnlySpan<int> dilation, Span<float> col) =>
+        TransferNd(im, col, channels, imShape, colShape, kernel, pad, stride, dilation, toColumns: true);
+
+    /// <summary>N-D col2im: adds the columns back into im (accumulates; the caller clears im if needed).</summary>
+    public static void Col2ImNd(ReadOnlySpan<float> col, int channels, ReadOnlySpan<int> imShape, ReadOnlySpan<int> colShape,
+        ReadOnlySpan<int> kernel, ReadOnlySpan<int> pad, ReadOnlySpan<int> stride, ReadOnlySpan<int> dilation, Span<float> im) =>
+        TransferNd(col, im, channels, imShape, colShape, kernel, pad, stride, dilation, toColumns: false);
+
+    /// <summary>Output size of one spatial axis: (in + 2·pad − (dilation·(k−1)+1)) / stride + 1 (floor), as Caffe's convolution.</summary>
+    public static int OutputSize(int input, int kernel, int pad, int stride, int dilation) =>
+        (input + 2 * pad - (dilation * (kernel - 1) + 1)) / stride + 1;
+
+    // One walk for both directions: toColumns copies im (source) into col (dest); otherwise adds col (source) into im (dest).
+    private static void TransferNd(ReadOnlySpan<float> source, Span<float> dest, int channels, ReadOnlySpan<int> imShape, ReadOnlySpan<int> colShape,
+        ReadOnlySpan<int> kernel, ReadOnlySpan<int> pad, ReadOnlySpan<int> stride, ReadOnlySpan<int> dilation, bool toColumns)
+    {
+        int axes = imShape.Length;
+        int kernelSize = 1, imSize = 1, colSize = 1;
+        for (int a = 0; a < axes; a++)
+        {
+            kernelSize *= kernel[a];
+            imSize *= imShape[a];
+            colSize *= colShape[a];
+        }
+        Span<int> kernelIndex = stackalloc int[axes];
+        Span<int> outIndex = stackalloc int[axes];
+        int rows = channels * kernelSize;
+        for (int row = 0; row < rows; row++)
+        {
+            int c = row / kernelSize;
+            // Decode the kernel offset of this row, last axis fastest.
+            for (int a = axes - 1, rest = row; a >= 0; a--)
+            {
+                kernelIndex[a] = rest % kernel[a];
+                rest /= kernel[a];
+            }
+            outIndex.Clear();
+            int imBase = c * imSize;
+            int colBase = row * colSize;
+            for (int p = 0; p < colSize; p++)
+            {
+                int offset = 0;
+                bool inside = true;
+                for (int a = 0; a < axes; a++)
+                {
+                    int x = outIndex[a] * stride[a] - pad[a] + kernelIndex[a] * dilation[a];
+                    if ((uint)x >= (uint)imShape[a])
+                    {
+                        inside = false;
+                        break;
+                    }
+                    offset = offset * imShape[a] + x;
+                }
+                if (toColumns)
+                {
+                    dest[colBase + p] = inside ? source[imBase + offset] : 0f;
+                }
+                else if (inside)
+                {
+                    dest[imBase + offset] += source[colBase + p];
+                }
+                // Advance the output position odometer, last axis fastest.
+                for (int a = axes - 1; a >= 0; a--)
+                {
+                    if (++outIndex[a] < colShape[a])
+                    {
+                        break;
+                    }
+                    outIndex[a] = 0;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+namespace Crema.Kernels;
+
+/// <summary>Geometry of 2-D pooling over (H, W) planes: window (KernelH, KernelW) every (StrideH, StrideW), padded by (PadH, PadW).</summary>
+public readonly record struct PoolShape(int Height, int Width, int PooledHeight, int PooledWidth,
+    int KernelH, int KernelW, int StrideH, int StrideW, int PadH, int PadW)
+{
+    public int PlaneIn => Height * Width;
+    public int PlaneOut => PooledHeight * PooledWidth;
+}
+
+/// <summary>
+/// Max, average and stochastic pooling over independent planes with Caffe's window rules.
+/// Shapes: input (planes, H, W), output (planes, PH, PW); a mask holds the flat index h·W + w of the chosen input in its plane.
+/// Backward methods add into the bottom diff (the caller clears it).
+/// </summary>
+public static class Pooling
+{
+    /// <summary>Max over each window clipped to the image; ties keep the first in row-major order; an empty window gives −FLT_MAX and mask −1.</summary>
+    public static void MaxForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output, Span<int> mask)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            var x = input.Slice(p * s.PlaneIn, s.PlaneIn);
+            int o = p * s.PlaneOut;
+            for (int ph = 0; ph < s.PooledHeight; ph++)
+            {
+                int hStart = Math.Max(ph * s.StrideH - s.PadH, 0);
+                int hEnd = Math.Min(ph * s.StrideH - s.PadH + s.KernelH, s.Height);
+                for (int pw = 0; pw < s.PooledWidth; pw++, o++)
+                {
+                    int wStart = Math.Max(pw * s.StrideW - s.PadW, 0);
+                    int wEnd = Math.Min(pw * s.StrideW - s.PadW + s.KernelW, s.Width);
+                    float best = float.MinValue;
+                    int bestIndex = -1;
+                    for (int h = hStart; h < hEnd; h++)
+                    {
+                        for (int w = wStart; w < wEnd; w++)
+                        {
+                            int i = h * s.Width + w;
+                            if (x[i] > best)
+                            {
+                                best = x[i];
+                                bestIndex = i;
+                            }
+                        }
+                    }
+                    output[o] = best;
+                    mask[o] = bestIndex;
+                }
+            }
+        }
+    }
+
+    /// <summary>Routes each top gradient to the input its mask names (used by MAX and by STOCHASTIC in training).</summary>
+    public static void MaskBackward(ReadOnlySpan<float> topDiff, ReadOnlySpan<int> mask, int planes, in PoolShape s, Span<float> bottomDiff)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            var dx = bottomDiff.Slice(p * s.PlaneIn, s.PlaneIn);
+            int o = p * s.PlaneOut;
+            for (int j = 0; j < s.PlaneOut; j++, o++)
+            {
+                int i = mask[o];
+                if (i >= 0)
+                {
+                    dx[i] += topDiff[o];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Mean over each window. NOTE: the divisor is the window clipped to the padded image (in + pad), counted before
+    /// clipping to the image, so padded cells count as zeros, as in Caffe.
+    /// </summary>
+    public static void AveForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            var x = input.Slice(p * s.PlaneIn, s.PlaneIn);
+            int o = p * s.PlaneOut;
+            for (int ph = 0; ph < s.PooledHeight; ph++)
+            {
+                Window(ph, s.StrideH, s.PadH, s.KernelH, s.Height, out int hStart, out int hEnd, out int hSize);
+                for (int pw = 0; pw < s.PooledWidth; pw++, o++)
+                {
+                    Window(pw, s.StrideW, s.PadW, s.KernelW, s.Width, out int wStart, out int wEnd, out int wSize);
+                    float sum = 0;
+                    for (int h = hStart; h < hEnd; h++)
+                    {
+                        sum += System.Numerics.Tensors.TensorPrimitives.Sum(x.Slice(h * s.Width + wStart, wEnd - wStart));
+                    }
+                    output[o] = sum / (hSize * wSize);
+                }
+            }
+        }
+    }
+
+    public static void AveBackward(ReadOnlySpan<float> topDiff, int planes, in PoolShape s, Span<float> bottomDiff)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            var dx = bottomDiff.Slice(p * s.PlaneIn, s.PlaneIn);
+            int o = p * s.PlaneOut;
+            for (int ph = 0; ph < s.PooledHeight; ph++)
+            {
+                Window(ph, s.StrideH, s.PadH, s.KernelH, s.Height, out int hStart, out int hEnd, out int hSize);
+                for (int pw = 0; pw < s.PooledWidth; pw++, o++)
+                {
+                    Window(pw, s.StrideW, s.PadW, s.KernelW, s.Width, out int wStart, out int wEnd, out int wSize);
+                    float g = topDiff[o] / (hSize * wSize);
+                    for (int h = hStart; h < hEnd; h++)
+                    {
+                        var row = dx.Slice(h * s.Width + wStart, wEnd - wStart);
+                        System.Numerics.Tensors.TensorPrimitives.Add(row, g, row);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Training-time stochastic pooling: picks one input of each window with probability x / Σwindow (inputs must be ≥ 0),
+    /// drawing from <see cref="Rng"/>. NOTE: windows ignore padding, as in Caffe. An all-zero window picks its first element.
+    /// </summary>
+    public static void StochasticForwardTrain(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output, Span<int> mask)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            var x = input.Slice(p * s.PlaneIn, s.PlaneIn);
+            int o = p * s.PlaneOut;
+            for (int ph = 0; ph < s.PooledHeight; ph++)
+            {
+                int hStart = ph * s.StrideH;
+                int hEnd = Math.Min(hStart + s.KernelH, s.Height);
+                for (int pw = 0; pw < s.PooledWidth; pw++, o++)
+                {
+                    int wStart = pw * s.StrideW;
+                    int wEnd = Math.Min(wStart + s.KernelW, s.Width);
+                    float sum = 0;
+                    for (int h = hStart; h < hEnd; h++)
+                    {
+                        sum += System.Numerics.Tensors.TensorPrimitives.Sum(x.Slice(h * s.Width + wStart, wEnd - wStart));
+                    }
+                    float threshold = Rng.Uniform(0f, 1f) * sum;
+                    int chosen = -1;
+                    float cumulative = 0;
+                    for (int h = hStart; h < hEnd && chosen < 0; h++)
+                    {
+                        for (int w = wStart; w < wEnd; w++)
+                        {
+                            int i = h * s.Width + w;
+                            cumulative += x[i];
+                            if (cumulative >= threshold)
+                            {
+                                chosen = i;
+                                break;
+                            }
+                        }
+                    }
+                    if (chosen < 0)
+                    {
+                        // Rounding left the threshold just above the float sum: take the last element.
+                        chosen = (hEnd - 1) * s.Width + wEnd - 1;
+                    }
+                    output[o] = x[chosen];
+                    mask[o] = chosen;
+                }
+            }
+        }
+    }
+
+    /// <summary>Test-time stochastic pooling: the probability-weighted mean Σx² / Σx of each window (0 when Σx = 0).</summary>
+    public static void StochasticForwardTest(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            var x = input.Slice(p * s.PlaneIn, s.PlaneIn);
+            int o = p * s.PlaneOut;
+            for (int ph = 0; ph < s.PooledHeight; ph++)
+            {
+                int hStart = ph * s.StrideH;
+                int hEnd = Math.Min(hStart + s.KernelH, s.Height);
+                for (int pw = 0; pw < s.PooledWidth; pw++, o++)
+                {
+                    int wStart = pw * s.StrideW;
+                    int wEnd = Math.Min(wStart + s.KernelW, s.Width);
+                    float sum = 0, sumSquares = 0;
+                    for (int h = hStart; h < hEnd; h++)
+                    {
+                        var row = x.Slice(h * s.Width + wStart, wEnd - wStart);
+                        sum += System.Numerics.Tensors.TensorPrimitives.Sum(row);
+                        sumSquares += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row);
+                    }
+                    output[o] = sum == 0 ? 0 : sumSquares / sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>Gradient of <see cref="StochasticForwardTest"/>: d(S2/S1)/dx_i = (2·x_i·S1 − S2) / S1².</summary>
+    public static void StochasticBackwardTest(ReadOnlySpan<float> input, ReadOnlySpan<float> topDiff, int planes, in PoolShape s, Span<float> bottomDiff)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            var x = input.Slice(p * s.PlaneIn, s.PlaneIn);
+            var dx = bottomDiff.Slice(p * s.PlaneIn, s.PlaneIn);
+            int o = p * s.PlaneOut;
+            for (int ph = 0; ph < s.PooledHeight; ph++)
+            {
+                int hStart = ph * s.StrideH;
+                int hEnd = Math.Min(hStart + s.KernelH, s.Height);
+                for (int pw = 0; pw < s.PooledWidth; pw++, o++)
+                {
+                    int wStart = pw * s.StrideW;
+                    int wEnd = Math.Min(wStart + s.KernelW, s.Width);
+                    float sum = 0, sumSquares = 0;
+                    for (int h = hStart; h < hEnd; h++)
+                    {
+                        var row = x.Slice(h * s.Width + wStart, wEnd - wStart);
+                        sum += System.Numerics.Tensors.TensorPrimitives.Sum(row);
+                        sumSquares += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row);
+                    }
+                    if (sum == 0)
+                    {
+                        continue;
+                    }
+                    float g = topDiff[o] / (sum * sum);
+                    for (int h = hStart; h < hEnd; h++)
+                    {
+                        for (int w = wStart; w < wEnd; w++)
+                        {
+                            int i = h * s.Width + w;
+                            dx[i] += g * (2 * x[i] * sum - sumSquares);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Window [start, end) clipped to the image, and its size clipped only to the padded image (AVE's divisor).
+    private static void Window(int index, int stride, int pad, int kernel, int size, out int start, out int end, out int poolSize)
+    {
+        start = index * stride - pad;
+        end = Math.Min(start + kernel, size + pad);
+        poolSize = end - start;
+        start = Math.Max(start, 0);
+        end = Math.Min(end, size);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Numerics.Tensors;
+using Crema.Fillers;
+using Crema.Kernels;
+using Crema.Proto;
+
+namespace Crema.Layers;
+
+/// <summary>
+/// Fully connected layer: y = x·Wᵀ + b with x flattened to (M, K) from <c>axis</c> on, W: (N, K), or (K, N) with
+/// <c>transpose</c> (then y = x·W + b); top shape = bottom shape before axis, then N.
+/// </summary>
+[LayerType("InnerProduct")]
+public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
+{
+    private int _numOutput;
+    private int _axis;
+    private int _k;
+    private int _m;
+    private bool _biasTerm;
+    private bool _transpose;
+    private int[] _topShape = [];
+
+    public override BlobCount BottomCount => BlobCount.Exactly(1);
+    public override BlobCount TopCount => BlobCount.Exactly(1);
+
+    public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var p = Param.InnerProductParam ?? new InnerProductParameter();
+        _numOutput = checked((int)p.NumOutput);
+        Check(_numOutput > 0, "num_output must be > 0");
+        Check(p.Axis >= -bottom[0].NumAxes && p.Axis < bottom[0].NumAxes,
+            $"axis {p.Axis} out of range for bottom with {bottom[0].NumAxes} axes");
+        _axis = bottom[0].CanonicalAxis(p.Axis);
+        _k = bottom[0].CountFrom(_axis);
+        _biasTerm = p.BiasTerm;
+        _transpose = p.Transpose;
+        int[] weightShape = _transpose ? [_k, _numOutput] : [_numOutput, _k];
+        if (Blobs.Count > 0)
+        {
+            Check(Blobs.Count == (_biasTerm ? 2 : 1), $"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
+            // Caffe's legacy files store W as (1, 1, N, K): accept any shape with the right count.
+            Check(Blobs[0].Count == _numOutput * _k,
+                $"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
+            Check(!_biasTerm || Blobs[1].Count == _numOutput,
+                $"bias shape ({string.Join(", ", Blobs[_biasTerm ? 1 : 0].Shape)}) does not match the expected ({_numOutput})");
+            return;
+        }
+        Blobs.Add(new Blob(weightShape));
+        Filler.Fill(Blobs[0], p.WeightFiller);
+        if (_biasTerm)
+        {
+            Blobs.Add(new Blob(_numOutput));
+            Filler.Fill(Blobs[1], p.BiasFiller);
+        }
+    }
+
+    public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var b = bottom[0];
+        Check(_axis < b.NumAxes, $"bottom has {b.NumAxes} axes, fewer than axis {_axis} needs");
+        int k = b.CountFrom(_axis);
+        Check(k == _k, $"bottom has {k} inputs per row from axis {_axis}, the weights expect {_k}");
+        _m = b.CountRange(0, _axis);
+        if (_topShape.Length != _axis + 1)
+        {
+            _topShape = new int[_axis + 1];
+        }
+        for (int i = 0; i < _axis; i++)
+        {
+            _topShape[i] = b.ShapeAt(i);
+        }
+        _topShape[_axis] = _numOutput;
+        top[0].Reshape(_topShape);
+    }
+
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        // top (M, N) = bottom (M, K) · op(W) where op(W) is (K, N)
+        var y = top[0].Data;
+        Gemm.Sgemm(false, !_transpose, _m, _numOutput, _k, 1f, bottom[0].Data, Blobs[0].Data, 0f, y);
+        if (_biasTerm)
+        {
+            var bias = Blobs[1].Data;
+            for (int i = 0; i < _m; i++)
+            {
+                var row = y.Slice(i * _numOutput, _numOutput);
+                TensorPrimitives.Add(row, bias, row);
+            }
+        }
+    }
+
+    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    {
+        var dy = top[0].Diff;
+        var x = bottom[0].Data;
+        if (ShouldComputeParamGradient(0))
+        {
+            if (_transpose)
+            {
+                // dW (K, N) += xᵀ · dy
+                Gemm.Sgemm(true, false, _k, _numOutput, _m, 1f, x, dy, 1f, Blobs[0].Diff);
+            }
+            else
+            {
+                // dW (N, K) += dyᵀ · x
+                Gemm.Sgemm(true, false, _numOutput, _k, _m, 1f, dy, x, 1f, Blobs[0].Diff);
+            }
+        }
+        if (_biasTerm && ShouldComputeParamGradient(1))
+        {
+            // db (N) += Σ_rows dy
+            var db = Blobs[1].Diff;
+            for (int i = 0; i < _m; i++)
+            {
+                TensorPrimitives.Add(db, dy.Slice(i * _numOutput, _numOutput), db);
+            }
+        }
+        if (propagateDown[0])
+        {
+            // dx (M, K) = dy (M, N) · W (N, K), or dy · Wᵀ when W is stored (K, N)
+            Gemm.Sgemm(false, _transpose, _m, _k, _numOutput, 1f, dy, Blobs[0].Data, 0f, bottom[0].Diff);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+using System.Numerics.Tensors;
+using Crema.Fillers;
+using Crema.Kernels;
+using Crema.Proto;
+
+namespace Crema.Layers;
+
+/// <summary>
+/// What Convolution and Deconvolution share (Caffe's BaseConvolutionLayer): parameters, learnable blobs, shapes, and the
+/// per-image GEMMs. "Conv input/output" below are the convolution's own sides: for Deconvolution they are top and bottom.
+/// </summary>
+public abstract class ConvolutionLayerBase : Layer
+{
+    private ConvolutionGeometry _geometry = null!;
+    private int _numOutput;
+    private int _group;
+    private int _channels;
+    private bool _biasTerm;
+    private int _convInChannels;
+    private int _convOutChannels;
+    private int _kernelDim;
+    private int _convOutSpatialDim;
+    private int[] _convInShape = [];
+    private int[] _convOutShape = [];
+    private int[] _topShape = [];
+    private float[] _col = [];
+
+    private protected ConvolutionLayerBase(LayerParameter param) : base(param) { }
+
+    public override BlobCount BottomCount => BlobCount.AtLeast(1);
+    public override BlobCount TopCount => BlobCount.AtLeast(1);
+    public override bool EqualBottomTopCount => true;
+
+    /// <summary>True for Deconvolution: the convolution runs from top to bottom.</summary>
+    private protected abstract bool ReverseDimensions { get; }
+
+    /// <summary>Top spatial sizes from bottom spatial sizes.</summary>
+    private protected abstract void ComputeOutputShape(ReadOnlySpan<int> input, Span<int> output);
+
+    private protected ConvolutionGeometry Geometry => _geometry;
+
+    /// <summary>Images per bottom: the product of the axes before the channel axis.</summary>
+    private protected int Num { get; private set; }
+    private protected int BottomDim { get; private set; }
+    private protected int TopDim { get; private set; }
+    private protected bool BiasTerm => _biasTerm;
+
+    public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var p = Param.ConvolutionParam ?? new ConvolutionParameter();
+        _geometry = new ConvolutionGeometry(p, bottom[0], Error);
+        _channels = bottom[0].ShapeAt(_geometry.ChannelAxis);
+        _numOutput = checked((int)p.NumOutput);
+        _group = checked((int)p.Group);
+        Check(_numOutput > 0, "num_output must be > 0");
+        Check(_group > 0, "group must be > 0");
+        Check(_channels % _group == 0, $"input channels {_channels} not divisible by group {_group}");
+        Check(_numOutput % _group == 0, $"num_output {_numOutput} not divisible by group {_group}");
+        (_convOutChannels, _convInChannels) = ReverseDimensions ? (_channels, _numOutput) : (_numOutput, _channels);
+        _biasTerm = p.BiasTerm;
+
+        // weights: (conv out channels, conv in channels / group, kernel…); bias: (num_output)
+        int[] weightShape = [_convOutChannels, _convInChannels / _group, .. _geometry.Kernel];
+        if (Blobs.Count > 0)
+        {
+            Check(Blobs.Count == (_biasTerm ? 2 : 1), $"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
+            Check(Blobs[0].Shape.SequenceEqual(weightShape),
+                $"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
+            Check(!_biasTerm || (Blobs[1].NumAxes == 1 && Blobs[1].Count == _numOutput),
+                $"bias shape ({string.Join(", ", Blobs[_biasTerm ? 1 : 0].Shape)}) does not match the expected ({_numOutput})");
+            return;
+        }
+        Blobs.Add(new Blob(weightShape));
+        Filler.Fill(Blobs[0], p.WeightFiller);
+        if (_biasTerm)
+        {
+            Blobs.Add(new Blob(_numOutput));
+            Filler.Fill(Blobs[1], p.BiasFiller);
+        }
+    }
+
+    public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var g = _geometry;
+        int axis = g.ChannelAxis;
+        int spatial = g.NumSpatialAxes;
+        var b0 = bottom[0];
+        Check(b0.NumAxes == g.FirstSpatialAxis + spatial,
+            $"bottom has {b0.NumAxes} axes, but the layer was set up for {g.FirstSpatialAxis + spatial}; the number of axes may not change");
+        Check(b0.ShapeAt(axis) == _channels, $"bottom has {b0.ShapeAt(axis)} channels on axis {axis}, the layer was set up for {_channels}");
+        for (int i = 1; i < bottom.Count; i++)
+        {
+            Check(bottom[i].ShapeEquals(b0),
+                $"all bottoms must have the same shape: bottom #{i} is ({string.Join(", ", bottom[i].Shape)}), bottom #0 is ({string.Join(", ", b0.Shape)})");
+        }
+        if (_topShape.Length != b0.NumAxes)
+        {
+            _topShape = new int[b0.NumAxes];
+            _convInShape = new int[spatial];
+            _convOutShape = new int[spatial];
+        }
+        for (int i = 0; i < axis; i++)
+        {
+            _topShape[i] = b0.ShapeAt(i);
+        }
+        _topShape[axis] = _numOutput;
+        Span<int> bottomSpatial = stackalloc int[spatial];
+        for (int i = 0; i < spatial; i++)
+        {
+            bottomSpatial[i] = b0.ShapeAt(g.FirstSpatialAxis + i);
+        }
+        var topSpatial = _topShape.AsSpan(g.FirstSpatialAxis);
+        ComputeOutputShape(bottomSpatial, topSpatial);
+        foreach (var t in top)
+        {
+            t.Reshape(_topShape);
+        }
+        // The convolution proper maps conv-in spatial shape to conv-out spatial shape.
+        (ReverseDimensions ? topSpatial : bottomSpatial).CopyTo(_convInShape);
+        (ReverseDimensions ? bottomSpatial : topSpatial).CopyTo(_convOutShape);
+
+        Num = b0.CountRange(0, axis);
+        BottomDim = b0.CountFrom(axis);
+        TopDim = top[0].CountFrom(axis);
+        _kernelDim = _convInChannels / _group * g.KernelCount;
+        _convOutSpatialDim = 1;
+        foreach (int d in _convOutShape)
+        {
+            _convOutSpatialDim *= d;
+        }
+        int colCount = _kernelDim * _group * _convOutSpatialDim;
+        if (!g.Is1x1 && _col.Length < colCount)
+        {
+            _col = new float[colCount];
+        }
+    }
+
+    // output: (conv out channels, conv out spatial) = W · im2col(input), per group
+    private protected void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, bool skipIm2Col = false)
+    {
+        ReadOnlySpan<float> col = input;
+        if (!_geometry.Is1x1)
+        {
+            if (!skipIm2Col)
+            {
+                _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, _col);
+            }
+            col = _col;
+        }
+        int m = _convOutChannels / _group;
+        int weightOffset = m * _kernelDim;
+        int colOffset = _kernelDim * _convOutSpatialDim;
+        int outputOffset = m * _convOutSpatialDim;
+        for (int g = 0; g < _group; g++)
+        {
+            Gemm.Sgemm(false, false, m, _convOutSpatialDim, _kernelDim, 1f, weights.Slice(g * weightOffset, weightOffset),
+                col.Slice(g * colOffset, colOffset), 0f, output.Slice(g * outputOffset, outputOffset));
+        }
+    }
+
+    // input (overwritten) = col2im(Wᵀ · output), per group
+    private protected void BackwardGemm(ReadOnlySpan<float> output, ReadOnlySpan<float> weights, Span<float> input)
+    {
+        Span<float> col = _geometry.Is1x1 ? input : _col;
+        int m = _convOutChannels / _group;
+        int weightOffset = m * _kernelDim;
+        int colOffset = _kernelDim * _convOutSpatialDim;
+        int outputOffset = m * _convOutSpatialDim;
+        for (int g = 0; g < _group; g++)
+        {
+            Gemm.Sgemm(true, false, _kernelDim, _convOutSpatialDim, m, 1f, weights.Slice(g * weightOffset, weightOffset),
+                output.Slice(g * outputOffset, outputOffset), 0f, col.Slice(g * colOffset, colOffset));
+        }
+        if (!_geometry.Is1x1)
+        {
+            input.Clear();
+            _geometry.Col2ImInto(_col, _convInChannels, _convInShape, _convOutShape, input);
+        }
+    }
+
+    // weightDiff += outputDiff · im2col(input)ᵀ, per group (leaves im2col(input) in the column buffer)
+    private protected void WeightGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiff)
+    {
+        ReadOnlySpan<float> col = input;
+        if (!_geometry.Is1x1)
+        {
+            _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, _col);
+            col = _col;
+        }
+        int m = _convOutChannels / _group;
+        int weightOffset = m * _kernelDim;
+        int colOffset = _kernelDim * _convOutSpatialDim;
+        int outputOffset = m * _convOutSpatialDim;
+        for (int g = 0; g < _group; g++)
+        {
+            Gemm.Sgemm(false, true, m, _kernelDim, _convOutSpatialDim, 1f, outputDiff.Slice(g * outputOffset, outputOffset),
+                col.Slice(g * colOffset, colOffset), 1f, weightDiff.Slice(g * weightOffset, weightOffset));
+        }
+    }
+
+    // top image: (num_output, out spatial) += bias per channel
+    private protected void AddBias(Span<float> topImage, ReadOnlySpan<float> bias)
+    {
+        int spatial = TopDim / _numOutput;
+        for (int o = 0; o < _numOutput; o++)
+        {
+            var row = topImage.Slice(o * spatial, spatial);
+            TensorPrimitives.Add(row, bias[o], row);
+        }
+    }
+
+    // biasDiff[o] += Σ over the image's positions of topDiff[o, ·]
+    private protected void AccumulateBiasGradient(ReadOnlySpan<float> topDiffImage, Span<float> biasDiff)
+    {
+        int spatial = TopDim / _numOutput;
+        for (int o = 0; o < _numOutput; o++)
+        {
+            biasDiff[o] += TensorPrimitives.Sum(topDiffImage.Slice(o * spatial, spatial));
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using Crema.Kernels;
+using Crema.Proto;
+using PoolMethod = Crema.Proto.PoolingParameter.Types.PoolMethod;
+
+namespace Crema.Layers;
+
+/// <summary>
+/// 2-D pooling of (N, C, H, W): y[n, c, i, j] = max / mean / sample of x over window (i·s_h − p_h, j·s_w − p_w) + [0, k);
+/// pooled size = ceil (or floor) ((in + 2·pad − k) / stride) + 1. MAX may output its argmax mask (flat h·W + w) as top 1.
+/// </summary>
+[LayerType("Pooling")]
+public sealed class PoolingLayer(LayerParameter param) : Layer(param)
+{
+    private PoolMethod _method;
+    private bool _global;
+    private bool _ceil;
+    private int _kernelH, _kernelW, _strideH, _strideW, _padH, _padW;
+    private PoolShape _shape;
+    private int _planes;
+    private int[] _mask = [];
+
+    public override BlobCount BottomCount => BlobCount.Exactly(1);
+    public override BlobCount TopCount => BlobCount.Between(1, 2);
+
+    public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var p = Param.PoolingParam ?? new PoolingParameter();
+        _method = p.Pool;
+        _global = p.GlobalPooling;
+        _ceil = p.RoundMode == PoolingParameter.Types.RoundMode.Ceil;
+        Check(top.Count == 1 || _method == PoolMethod.Max, $"only MAX pooling has a second (mask) top; pool is {_method}");
+        if (_global)
+        {
+            Check(!p.HasKernelSize && !p.HasKernelH && !p.HasKernelW, "global_pooling takes the kernel from the input; do not give kernel_size, kernel_h or kernel_w");
+        }
+        else
+        {
+            Check(!(p.HasKernelSize && (p.HasKernelH || p.HasKernelW)), "give either kernel_size or kernel_h and kernel_w, not both");
+            Check(p.HasKernelSize || (p.HasKernelH && p.HasKernelW), "kernel_size, or both kernel_h and kernel_w, must be given");
+            (_kernelH, _kernelW) = p.HasKernelSize ? ((int)p.KernelSize, (int)p.KernelSize) : ((int)p.KernelH, (int)p.KernelW);
+            Check(_kernelH > 0 && _kernelW > 0, $"kernel must be > 0, got {_kernelH}x{_kernelW}");
+        }
+        Check(!(p.HasPad && (p.HasPadH || p.HasPadW)), "give either pad or pad_h and pad_w, not both");
+        Check(!(p.HasStride && (p.HasStrideH || p.HasStrideW)), "give either stride or stride_h and stride_w, not both");
+        (_padH, _padW) = p.HasPadH || p.HasPadW ? ((int)p.PadH, (int)p.PadW) : ((int)p.Pad, (int)p.Pad);
+        (_strideH, _strideW) = p.HasStrideH || p.HasStrideW ? ((int)p.StrideH, (int)p.StrideW) : ((int)p.Stride, (int)p.Stride);
+        Check(_strideH > 0 && _strideW > 0, $"stride must be > 0, got {_strideH}x{_strideW}");
+        if (_global)
+        {
+            Check(_padH == 0 && _padW == 0 && _strideH == 1 && _strideW == 1,
+                $"global_pooling needs pad 0 and stride 1, got pad {_padH}x{_padW}, stride {_strideH}x{_strideW}");
+        }
+        else if (_padH != 0 || _padW != 0)
+        {
+            Check(_method != PoolMethod.Stochastic, "padding is implemented only for MAX and AVE pooling");
+            Check(_padH < _kernelH && _padW < _kernelW, $"pad {_padH}x{_padW} must be smaller than kernel {_kernelH}x{_kernelW}");
+        }
+    }
+
+    public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var b = bottom[0];
+        Check(b.NumAxes == 4, $"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
+        int height = b.Height, width = b.Width;
+        if (_global)
+        {
+            (_kernelH, _kernelW) = (height, width);
+        }
+        Check(_kernelH <= height + 2 * _padH, $"kernel {_kernelH} larger than padded input {height + 2 * _padH} on axis 2 (input {height}, pad {_padH})");
+        Check(_kernelW <= width + 2 * _padW, $"kernel {_kernelW} larger than padded input {width + 2 * _padW} on axis 3 (input {width}, pad {_padW})");
+        int pooledH = PooledSize(height, _kernelH, _padH, _strideH);
+        int pooledW = PooledSize(width, _kernelW, _padW, _strideW);
+        _shape = new PoolShape(height, width, pooledH, pooledW, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW);
+        _planes = b.Num * b.Channels;
+        foreach (var t in top)
+        {
+            t.Reshape(b.Num, b.Channels, pooledH, pooledW);
+        }
+        if (_method != PoolMethod.Ave && _mask.Length < top[0].Count)
+        {
+            _mask = new int[top[0].Count];
+        }
+    }
+
+    private int PooledSize(int size, int kernel, int pad, int stride)
+    {
+        int span = size + 2 * pad - kernel;
+        int pooled = (_ceil ? (span + stride - 1) / stride : span / stride) + 1;
+        // The last window must start inside the image (not only in the padding).
+        if (pad > 0 && (pooled - 1) * stride >= size + pad)
+        {
+            pooled--;
+        }
+        return pooled;
+    }
+
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var x = bottom[0].Data;
+        var y = top[0].Data;
+        var mask = _mask.AsSpan(0, _method == PoolMethod.Ave ? 0 : y.Length);
+        switch (_method)
+        {
+            case PoolMethod.Max:
+                Pooling.MaxForward(x, _planes, _shape, y, mask);
+                if (top.Count > 1)
+                {
+                    var topMask = top[1].Data;
+                    for (int i = 0; i < mask.Length; i++)
+                    {
+                        topMask[i] = mask[i];
+                    }
+                }
+                break;
+            case PoolMethod.Ave:
+                Pooling.AveForward(x, _planes, _shape, y);
+                break;
+            case PoolMethod.Stochastic when Phase == Phase.Train:
+                Pooling.StochasticForwardTrain(x, _planes, _shape, y, mask);
+                break;
+            case PoolMethod.Stochastic:
+                Pooling.StochasticForwardTest(x, _planes, _shape, y);
+                break;
+            default:
+                throw Error($"unknown pool method {_method}");
+        }
+    }
+
+    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    {
+        if (!propagateDown[0])
+        {
+            return;
+        }
+        var dy = top[0].Diff;
+        var dx = bottom[0].Diff;
+        dx.Clear();
+        switch (_method)
+        {
+            case PoolMethod.Ave:
+                Pooling.AveBackward(dy, _planes, _shape, dx);
+                break;
+            case PoolMethod.Stochastic when Phase != Phase.Train:
+                Pooling.StochasticBackwardTest(bottom[0].Data, dy, _planes, _shape, dx);
+                break;
+            default:
+                // MAX and training-time STOCHASTIC route each gradient to the input chosen in forward.
+                Pooling.MaskBackward(dy, _mask.AsSpan(0, dy.Length), _planes, _shape, dx);
+                break;
+        }
+    }
+}
