@@ -34,10 +34,7 @@ public sealed class ChannelAffineLayer : CustomLayer
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
-        if (bottom[0].Shape[1] != Blobs[0].Count)
-        {
-            throw Error($"input has {bottom[0].Shape[1]} channels, the layer was set up for {Blobs[0].Count}");
-        }
+        Check(bottom[0].Shape[1] == Blobs[0].Count, $"input has {bottom[0].Shape[1]} channels, the layer was set up for {Blobs[0].Count}");
         top[0].ReshapeLike(bottom[0]);
     }
 

@@ -29,11 +29,8 @@ public sealed class DiceLossLayer : CustomLayer
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
-        if (bottom[0].Count != bottom[1].Count)
-        {
-            throw Error($"probabilities ({bottom[0].ShapeString()}) and mask ({bottom[1].ShapeString()}) must have the same count, " +
-                $"got {bottom[0].Count} and {bottom[1].Count}");
-        }
+        Check(bottom[0].Count == bottom[1].Count,
+            $"probabilities ({bottom[0].ShapeString()}) and mask ({bottom[1].ShapeString()}) must have the same count, got {bottom[0].Count} and {bottom[1].Count}");
         Check(bottom[0].NumAxes >= 1 && bottom[0].Shape[0] > 0, "needs a batch axis with at least one sample");
         top[0].Reshape([]);
         int n = bottom[0].Shape[0];

@@ -19,13 +19,9 @@ public sealed class EuclideanLossLayer : Layer
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
-        // NOTE: `if` + `throw Error(...)` rather than Check(cond, $"..."): Reshape runs before every Forward, and an
-        // interpolated message passed to Check is built on every call even when the check passes.
-        if (bottom[0].Count != bottom[1].Count)
-        {
-            throw Error($"predictions '{bottom[0].Name}' ({bottom[0].ShapeString()}) and labels '{bottom[1].Name}' " +
-                $"({bottom[1].ShapeString()}) must have the same number of elements, got {bottom[0].Count} and {bottom[1].Count}");
-        }
+        // Check's interpolated message is only built when the check fails, so this costs nothing per pass.
+        Check(bottom[0].Count == bottom[1].Count,
+            $"predictions '{bottom[0].Name}' ({bottom[0].ShapeString()}) and labels '{bottom[1].Name}' ({bottom[1].ShapeString()}) must have the same number of elements, got {bottom[0].Count} and {bottom[1].Count}");
         top[0].Reshape([]);               // a scalar: 0 axes, Count 1
         _difference.ReshapeLike(bottom[0]);
     }

@@ -18,10 +18,7 @@ public sealed class MeanResidualLayer : Layer
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
-        if (bottom[0].NumAxes < 1 || bottom[0].Count == 0)
-        {
-            throw Error($"needs a non-empty input with a batch axis, got ({bottom[0].ShapeString()})");
-        }
+        Check(bottom[0].NumAxes >= 1 && bottom[0].Count > 0, $"needs a non-empty input with a batch axis, got ({bottom[0].ShapeString()})");
         top[0].Reshape(bottom[0].Shape[0], 1);
         top[1].ReshapeLike(bottom[0]);
     }

@@ -8,40 +8,15 @@ using Xunit.Abstractions;
 
 namespace Crema.Tests.CustomLayers;
 
-/// <summary>
-/// A fact that runs only when the prototxt reader and the named layer types are available, and shows as skipped (with the reason)
-/// otherwise: the examples' prototxts use built-in layers written on other branches.
-/// </summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class FactWhenAvailableAttribute : FactAttribute
-{
-    public FactWhenAvailableAttribute(params string[] layerTypes)
-    {
-        var missing = layerTypes.Where(t => !LayerRegistry.IsRegistered(t)).ToList();
-        try
-        {
-            NetFiles.ReadText(Path.Combine(CustomLayerFiles.ExamplesDir, "mean_residual.prototxt"));
-        }
-        catch (CremaException e) when (e.Message.Contains("not available", StringComparison.Ordinal))
-        {
-            missing.Add("the prototxt reader (NetFiles.ReadText)");
-        }
-        if (missing.Count > 0)
-        {
-            Skip = "needs " + string.Join(", ", missing);
-        }
-    }
-}
-
 /// <summary>The example prototxts: their Python layers load from the prototxt's own LayerParameter, pass the gradient check, and train.</summary>
 public class ExamplePrototxtTests(ITestOutputHelper output)
 {
     private static LayerParameter LayerFrom(string prototxt, string layerName) =>
-        NetFiles.ReadText(Path.Combine(CustomLayerFiles.ExamplesDir, prototxt)).Layer.Single(l => l.Name == layerName);
+        ProtoFiles.ReadNetText(Path.Combine(CustomLayerFiles.ExamplesDir, prototxt)).Layer.Single(l => l.Name == layerName);
 
     private static Layer Create(LayerParameter param) => LayerRegistry.Create(param, CustomLayerFiles.ExamplesDir);
 
-    [FactWhenAvailable]
+    [Fact]
     public void EveryPythonLayerInTheExamples_Loads()
     {
         int loaded = 0;
@@ -51,7 +26,7 @@ public class ExamplePrototxtTests(ITestOutputHelper output)
             {
                 continue;
             }
-            var net = NetFiles.ReadText(file);
+            var net = ProtoFiles.ReadNetText(file);
             foreach (var lp in net.Layer.Where(l => l.Type == "Python"))
             {
                 Assert.IsAssignableFrom<Layer>(Create(lp));
@@ -61,7 +36,7 @@ public class ExamplePrototxtTests(ITestOutputHelper output)
         Assert.Equal(4, loaded);
     }
 
-    [FactWhenAvailable]
+    [Fact]
     public void LinRegLoss_FromPrototxt_PassesGradientCheck()
     {
         var layer = Create(LayerFrom("linreg.prototxt", "loss"));
@@ -69,7 +44,7 @@ public class ExamplePrototxtTests(ITestOutputHelper output)
             [TestBlobs.Gaussian(1701, 1f, 64, 1), TestBlobs.Gaussian(1702, 1f, 64, 1)], [new Blob()]);
     }
 
-    [FactWhenAvailable]
+    [Fact]
     public void DiceLoss_FromPrototxt_PassesGradientCheck()
     {
         var param = LayerFrom("dice_segmentation.prototxt", "dice");
@@ -79,21 +54,36 @@ public class ExamplePrototxtTests(ITestOutputHelper output)
             [TestBlobs.Uniform(1701, 0.05f, 0.95f, 2, 1, 8, 8), ExampleLayerTests.Mask(1702, 2, 1, 8, 8)], [new Blob()], checkBottom: 0);
     }
 
-    [FactWhenAvailable]
+    [Fact]
     public void MeanResidual_FromPrototxt_PassesGradientCheck()
     {
         var layer = Create(LayerFrom("mean_residual.prototxt", "split"));
         new GradientChecker(1e-2f, 1e-3f).CheckGradient(layer, [TestBlobs.Gaussian(1701, 1f, 4, 10)], [new Blob(), new Blob()]);
     }
 
-    [FactWhenAvailable]
+    [Fact]
     public void ChannelAffine_FromPrototxt_PassesGradientCheck()
     {
         var layer = Create(LayerFrom("channel_affine.prototxt", "affine"));
         new GradientChecker(1e-2f, 1e-3f).CheckGradient(layer, [TestBlobs.Gaussian(1701, 1f, 2, 3, 4, 4)], [new Blob()]);
     }
 
-    [FactWhenAvailable("Input", "InnerProduct")]
+    [Fact]
+    public void DiceSegmentationNet_RunsForwardBackward_WithNoGradientToTheMask()
+    {
+        string path = Path.Combine(CustomLayerFiles.ExamplesDir, "dice_segmentation.prototxt");
+        using var net = new Net(ProtoFiles.ReadNetText(path), Phase.Train, CustomLayerFiles.ExamplesDir);
+        TestBlobs.Gaussian(1701, 1f, 2, 1, 8, 8).Data.CopyTo(net.Blob("image").Data);
+        ExampleLayerTests.Mask(1702, 2, 1, 8, 8).Data.CopyTo(net.Blob("mask").Data);
+        net.Blob("mask").Diff.Fill(42f);
+        float loss = net.ForwardBackward();
+        output.WriteLine($"dice loss {loss:G6}");
+        Assert.InRange(loss, 0f, 1f);
+        Assert.True(net.Params["score"][0].SumSquareDiff() > 0, "no gradient reached the convolution");
+        Assert.All(net.Blob("mask").Diff.ToArray(), d => Assert.Equal(42f, d));
+    }
+
+    [Fact]
     public void LinRegSolver_TrainsToKnownWeights()
     {
         float[] trueWeights = [1.5f, -2f, 0.5f];
