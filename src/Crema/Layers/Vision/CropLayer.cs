@@ -19,13 +19,20 @@ public sealed class CropLayer(LayerParameter param) : Layer(param)
     {
         var p = Param.CropParam ?? new CropParameter();
         var (x, reference) = (bottom[0], bottom[1]);
-        Check(x.NumAxes == reference.NumAxes,
-            $"bottoms must have the same number of axes, got {x.NumAxes} and {reference.NumAxes}");
-        Check(p.Axis >= -x.NumAxes && p.Axis < x.NumAxes, $"axis {p.Axis} out of range for bottoms with {x.NumAxes} axes");
+        if (!(x.NumAxes == reference.NumAxes))
+        {
+            throw Error($"bottoms must have the same number of axes, got {x.NumAxes} and {reference.NumAxes}");
+        }
+        if (!(p.Axis >= -x.NumAxes && p.Axis < x.NumAxes))
+        {
+            throw Error($"axis {p.Axis} out of range for bottoms with {x.NumAxes} axes");
+        }
         int axis = x.CanonicalAxis(p.Axis);
         int cropped = x.NumAxes - axis;
-        Check(p.Offset.Count <= 1 || p.Offset.Count == cropped,
-            $"offset must be given once or once per cropped axis ({cropped}), got {p.Offset.Count} values");
+        if (!(p.Offset.Count <= 1 || p.Offset.Count == cropped))
+        {
+            throw Error($"offset must be given once or once per cropped axis ({cropped}), got {p.Offset.Count} values");
+        }
         if (_topShape.Length != x.NumAxes)
         {
             _topShape = new int[x.NumAxes];
@@ -39,8 +46,10 @@ public sealed class CropLayer(LayerParameter param) : Layer(param)
             {
                 offset = p.Offset.Count == 0 ? 0 : checked((int)p.Offset[p.Offset.Count == 1 ? 0 : i - axis]);
                 size = reference.ShapeAt(i);
-                Check(offset + size <= x.ShapeAt(i),
-                    $"crop of size {size} at offset {offset} does not fit in bottom 0's axis {i} of size {x.ShapeAt(i)}");
+                if (!(offset + size <= x.ShapeAt(i)))
+                {
+                    throw Error($"crop of size {size} at offset {offset} does not fit in bottom 0's axis {i} of size {x.ShapeAt(i)}");
+                }
             }
             _offsets[i] = offset;
             _topShape[i] = size;

@@ -33,13 +33,16 @@ public sealed class Im2colLayer(LayerParameter param) : Layer(param)
     {
         var g = _geometry;
         var b = bottom[0];
-        Check(b.NumAxes == _topShape.Length, $"bottom has {b.NumAxes} axes, the layer was set up for {_topShape.Length}; the number of axes may not change");
+        if (!(b.NumAxes == _topShape.Length))
+        {
+            throw Error($"bottom has {b.NumAxes} axes, the layer was set up for {_topShape.Length}; the number of axes may not change");
+        }
         _channels = b.ShapeAt(g.ChannelAxis);
         for (int i = 0; i < _inSpatial.Length; i++)
         {
             _inSpatial[i] = b.ShapeAt(g.FirstSpatialAxis + i);
         }
-        g.ConvolutionOutput(_inSpatial, _outSpatial, Error);
+        g.ConvolutionOutput(_inSpatial, _outSpatial);
         for (int i = 0; i < g.ChannelAxis; i++)
         {
             _topShape[i] = b.ShapeAt(i);

@@ -13,6 +13,7 @@ public sealed class SPPLayer(LayerParameter param) : Layer(param)
     private readonly List<Blob[]> _levelTops = [];
     private readonly Blob[] _bottomViewList = new Blob[1];
     private readonly Blob _bottomView = new();
+    private readonly int[] _topShape = new int[2];
     private int _height = -1;
     private int _width = -1;
 
@@ -31,7 +32,10 @@ public sealed class SPPLayer(LayerParameter param) : Layer(param)
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var b = bottom[0];
-        Check(b.NumAxes == 4, $"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
+        if (!(b.NumAxes == 4))
+        {
+            throw Error($"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
+        }
         if (b.Height != _height || b.Width != _width)
         {
             // The pyramid's kernels depend on the input size: rebuild the pooling layers when it changes.
@@ -59,7 +63,8 @@ public sealed class SPPLayer(LayerParameter param) : Layer(param)
         }
         else
         {
-            top[0].Reshape(b.Num, total);
+            (_topShape[0], _topShape[1]) = (b.Num, total);
+            top[0].Reshape(_topShape);
         }
         // A blob sharing the bottom's data but with its own diff, so each level's backward can be summed.
         _bottomView.ReshapeLike(b);
