@@ -39,18 +39,20 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
         int[] weightShape = _transpose ? [_k, _numOutput] : [_numOutput, _k];
         if (Blobs.Count > 0)
         {
-            if (!(Blobs.Count == (_biasTerm ? 2 : 1)))
-            {
-                throw Error($"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
-            }
-            // Caffe's legacy files store W as (1, 1, N, K): accept any shape with the right count.
-            if (!(Blobs[0].Count == _numOutput * _k))
+            Check(Blobs.Count == (_biasTerm ? 2 : 1), _biasTerm ? "expected 2 learnable blobs (weights, bias)" : "expected 1 learnable blob (weights; bias_term is false)");
+            // Caffe's legacy files store W as (1, 1, N, K) and b as (1, 1, 1, N): accept the right count, keep the canonical shape.
+            if (Blobs[0].Count != _numOutput * _k)
             {
                 throw Error($"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
             }
-            if (!(!_biasTerm || Blobs[1].Count == _numOutput))
+            if (_biasTerm && Blobs[1].Count != _numOutput)
             {
-                throw Error($"bias shape ({string.Join(", ", Blobs[_biasTerm ? 1 : 0].Shape)}) does not match the expected ({_numOutput})");
+                throw Error($"bias shape ({string.Join(", ", Blobs[1].Shape)}) does not match the expected ({_numOutput})");
+            }
+            Blobs[0].Reshape(weightShape);
+            if (_biasTerm)
+            {
+                Blobs[1].Reshape(_numOutput);
             }
             return;
         }

@@ -69,17 +69,11 @@ public abstract class ConvolutionLayerBase : Layer
         int[] weightShape = [_convOutChannels, _convInChannels / _group, .. _geometry.Kernel];
         if (Blobs.Count > 0)
         {
-            if (!(Blobs.Count == (_biasTerm ? 2 : 1)))
+            Check(Blobs.Count == (_biasTerm ? 2 : 1), _biasTerm ? "expected 2 learnable blobs (weights, bias)" : "expected 1 learnable blob (weights; bias_term is false)");
+            AdoptLoadedShape(Blobs[0], weightShape, "weight");
+            if (_biasTerm)
             {
-                throw Error($"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
-            }
-            if (!(Blobs[0].Shape.SequenceEqual(weightShape)))
-            {
-                throw Error($"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
-            }
-            if (!(!_biasTerm || (Blobs[1].NumAxes == 1 && Blobs[1].Count == _numOutput)))
-            {
-                throw Error($"bias shape ({string.Join(", ", Blobs[_biasTerm ? 1 : 0].Shape)}) does not match the expected ({_numOutput})");
+                AdoptLoadedShape(Blobs[1], [_numOutput], "bias");
             }
             return;
         }
@@ -90,6 +84,17 @@ public abstract class ConvolutionLayerBase : Layer
             Blobs.Add(new Blob(_numOutput));
             Filler.Fill(Blobs[1], p.BiasFiller);
         }
+    }
+
+    // Loaded blobs must have the expected shape; legacy 4-D forms that differ only by leading 1s, e.g. bias (1, 1, 1, N), are reshaped.
+    private void AdoptLoadedShape(Blob blob, int[] expected, string what)
+    {
+        var actual = blob.Shape.SkipWhile(d => d == 1).ToArray();
+        if (!actual.AsSpan().SequenceEqual(expected.AsSpan(expected.TakeWhile(d => d == 1).Count())))
+        {
+            throw Error($"{what} shape ({string.Join(", ", blob.Shape)}) does not match the expected ({string.Join(", ", expected)})");
+        }
+        blob.Reshape(expected);
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)

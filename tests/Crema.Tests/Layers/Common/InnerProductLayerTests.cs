@@ -104,5 +104,26 @@ public class InnerProductLayerTests
     }
 
     [Fact]
+    public void LoadedLegacyBlobs_AreKeptWithCanonicalShapes()
+    {
+        var param = Param(3);
+        var w = TestBlobs.Gaussian(5, 1f, 1, 1, 3, 4);
+        param.Blobs.Add(w.ToProto());
+        param.Blobs.Add(TestBlobs.FromValues([1, 1, 1, 3], 1, 2, 3).ToProto());
+        var layer = new InnerProductLayer(param);
+        layer.SetUp([new Blob(2, 4)], [new Blob()]);
+        Assert.Equal([3, 4], layer.Blobs[0].Shape);
+        Assert.Equal([3], layer.Blobs[1].Shape);
+        Assert.Equal(w.Data.ToArray(), layer.Blobs[0].Data.ToArray());
+        Assert.Equal([1f, 2f, 3f], layer.Blobs[1].Data.ToArray());
+
+        var bad = Param(3);
+        bad.Blobs.Add(new Blob(3, 5).ToProto());
+        bad.Blobs.Add(new Blob(3).ToProto());
+        var ex = Assert.Throws<CremaException>(() => new InnerProductLayer(bad).SetUp([new Blob(2, 4)], [new Blob()]));
+        Assert.Contains("weight shape (3, 5) does not match the expected (3, 4)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void IsRegistered() => Assert.Equal(typeof(InnerProductLayer), LayerRegistry.TypeOf("InnerProduct"));
 }
