@@ -28,7 +28,7 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
         var p = Param.InnerProductParam ?? new InnerProductParameter();
         _numOutput = checked((int)p.NumOutput);
         Check(_numOutput > 0, "num_output must be > 0");
-        if (!(p.Axis >= -bottom[0].NumAxes && p.Axis < bottom[0].NumAxes))
+        if (p.Axis < -bottom[0].NumAxes || p.Axis >= bottom[0].NumAxes)
         {
             throw Error($"axis {p.Axis} out of range for bottom with {bottom[0].NumAxes} axes");
         }
@@ -68,12 +68,12 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var b = bottom[0];
-        if (!(_axis < b.NumAxes))
+        if (_axis >= b.NumAxes)
         {
             throw Error($"bottom has {b.NumAxes} axes, fewer than axis {_axis} needs");
         }
         int k = b.CountFrom(_axis);
-        if (!(k == _k))
+        if (k != _k)
         {
             throw Error($"bottom has {k} inputs per row from axis {_axis}, the weights expect {_k}");
         }

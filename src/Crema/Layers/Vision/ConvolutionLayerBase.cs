@@ -54,11 +54,11 @@ public abstract class ConvolutionLayerBase : Layer
         _group = checked((int)p.Group);
         Check(_numOutput > 0, "num_output must be > 0");
         Check(_group > 0, "group must be > 0");
-        if (!(_channels % _group == 0))
+        if (_channels % _group != 0)
         {
             throw Error($"input channels {_channels} not divisible by group {_group}");
         }
-        if (!(_numOutput % _group == 0))
+        if (_numOutput % _group != 0)
         {
             throw Error($"num_output {_numOutput} not divisible by group {_group}");
         }
@@ -103,17 +103,17 @@ public abstract class ConvolutionLayerBase : Layer
         int axis = g.ChannelAxis;
         int spatial = g.NumSpatialAxes;
         var b0 = bottom[0];
-        if (!(b0.NumAxes == g.FirstSpatialAxis + spatial))
+        if (b0.NumAxes != g.FirstSpatialAxis + spatial)
         {
             throw Error($"bottom has {b0.NumAxes} axes, but the layer was set up for {g.FirstSpatialAxis + spatial}; the number of axes may not change");
         }
-        if (!(b0.ShapeAt(axis) == _channels))
+        if (b0.ShapeAt(axis) != _channels)
         {
             throw Error($"bottom has {b0.ShapeAt(axis)} channels on axis {axis}, the layer was set up for {_channels}");
         }
         for (int i = 1; i < bottom.Count; i++)
         {
-            if (!(bottom[i].ShapeEquals(b0)))
+            if (!bottom[i].ShapeEquals(b0))
             {
                 throw Error($"all bottoms must have the same shape: bottom #{i} is ({string.Join(", ", bottom[i].Shape)}), bottom #0 is ({string.Join(", ", b0.Shape)})");
             }

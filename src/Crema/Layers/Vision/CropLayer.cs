@@ -19,17 +19,17 @@ public sealed class CropLayer(LayerParameter param) : Layer(param)
     {
         var p = Param.CropParam ?? new CropParameter();
         var (x, reference) = (bottom[0], bottom[1]);
-        if (!(x.NumAxes == reference.NumAxes))
+        if (x.NumAxes != reference.NumAxes)
         {
             throw Error($"bottoms must have the same number of axes, got {x.NumAxes} and {reference.NumAxes}");
         }
-        if (!(p.Axis >= -x.NumAxes && p.Axis < x.NumAxes))
+        if (p.Axis < -x.NumAxes || p.Axis >= x.NumAxes)
         {
             throw Error($"axis {p.Axis} out of range for bottoms with {x.NumAxes} axes");
         }
         int axis = x.CanonicalAxis(p.Axis);
         int cropped = x.NumAxes - axis;
-        if (!(p.Offset.Count <= 1 || p.Offset.Count == cropped))
+        if (p.Offset.Count > 1 && p.Offset.Count != cropped)
         {
             throw Error($"offset must be given once or once per cropped axis ({cropped}), got {p.Offset.Count} values");
         }
@@ -46,7 +46,7 @@ public sealed class CropLayer(LayerParameter param) : Layer(param)
             {
                 offset = p.Offset.Count == 0 ? 0 : checked((int)p.Offset[p.Offset.Count == 1 ? 0 : i - axis]);
                 size = reference.ShapeAt(i);
-                if (!(offset + size <= x.ShapeAt(i)))
+                if (offset + size > x.ShapeAt(i))
                 {
                     throw Error($"crop of size {size} at offset {offset} does not fit in bottom 0's axis {i} of size {x.ShapeAt(i)}");
                 }

@@ -33,7 +33,7 @@ public sealed class Im2colLayer(LayerParameter param) : Layer(param)
     {
         var g = _geometry;
         var b = bottom[0];
-        if (!(b.NumAxes == _topShape.Length))
+        if (b.NumAxes != _topShape.Length)
         {
             throw Error($"bottom has {b.NumAxes} axes, the layer was set up for {_topShape.Length}; the number of axes may not change");
         }

@@ -29,7 +29,7 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
         _method = p.Pool;
         _global = p.GlobalPooling;
         _ceil = p.RoundMode == PoolingParameter.Types.RoundMode.Ceil;
-        if (!(top.Count == 1 || _method == PoolMethod.Max))
+        if (top.Count > 1 && _method != PoolMethod.Max)
         {
             throw Error($"only MAX pooling has a second (mask) top; pool is {_method}");
         }
@@ -42,7 +42,7 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
             Check(!(p.HasKernelSize && (p.HasKernelH || p.HasKernelW)), "give either kernel_size or kernel_h and kernel_w, not both");
             Check(p.HasKernelSize || (p.HasKernelH && p.HasKernelW), "kernel_size, or both kernel_h and kernel_w, must be given");
             (_kernelH, _kernelW) = p.HasKernelSize ? ((int)p.KernelSize, (int)p.KernelSize) : ((int)p.KernelH, (int)p.KernelW);
-            if (!(_kernelH > 0 && _kernelW > 0))
+            if (_kernelH <= 0 || _kernelW <= 0)
             {
                 throw Error($"kernel must be > 0, got {_kernelH}x{_kernelW}");
             }
@@ -51,13 +51,13 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
         Check(!(p.HasStride && (p.HasStrideH || p.HasStrideW)), "give either stride or stride_h and stride_w, not both");
         (_padH, _padW) = p.HasPadH || p.HasPadW ? ((int)p.PadH, (int)p.PadW) : ((int)p.Pad, (int)p.Pad);
         (_strideH, _strideW) = p.HasStrideH || p.HasStrideW ? ((int)p.StrideH, (int)p.StrideW) : ((int)p.Stride, (int)p.Stride);
-        if (!(_strideH > 0 && _strideW > 0))
+        if (_strideH <= 0 || _strideW <= 0)
         {
             throw Error($"stride must be > 0, got {_strideH}x{_strideW}");
         }
         if (_global)
         {
-            if (!(_padH == 0 && _padW == 0 && _strideH == 1 && _strideW == 1))
+            if (_padH != 0 || _padW != 0 || _strideH != 1 || _strideW != 1)
             {
                 throw Error($"global_pooling needs pad 0 and stride 1, got pad {_padH}x{_padW}, stride {_strideH}x{_strideW}");
             }
@@ -65,7 +65,7 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
         else if (_padH != 0 || _padW != 0)
         {
             Check(_method != PoolMethod.Stochastic, "padding is implemented only for MAX and AVE pooling");
-            if (!(_padH < _kernelH && _padW < _kernelW))
+            if (_padH >= _kernelH || _padW >= _kernelW)
             {
                 throw Error($"pad {_padH}x{_padW} must be smaller than kernel {_kernelH}x{_kernelW}");
             }
@@ -75,7 +75,7 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var b = bottom[0];
-        if (!(b.NumAxes == 4))
+        if (b.NumAxes != 4)
         {
             throw Error($"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
         }
@@ -84,11 +84,11 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
         {
             (_kernelH, _kernelW) = (height, width);
         }
-        if (!(_kernelH <= height + 2 * _padH))
+        if (_kernelH > height + 2 * _padH)
         {
             throw Error($"kernel {_kernelH} larger than padded input {height + 2 * _padH} on axis 2 (input {height}, pad {_padH})");
         }
-        if (!(_kernelW <= width + 2 * _padW))
+        if (_kernelW > width + 2 * _padW)
         {
             throw Error($"kernel {_kernelW} larger than padded input {width + 2 * _padW} on axis 3 (input {width}, pad {_padW})");
         }

@@ -32,7 +32,7 @@ public sealed class SPPLayer(LayerParameter param) : Layer(param)
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var b = bottom[0];
-        if (!(b.NumAxes == 4))
+        if (b.NumAxes != 4)
         {
             throw Error($"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
         }
