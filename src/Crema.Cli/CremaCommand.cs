@@ -1,10 +1,54 @@
+using System.CommandLine;
+using Crema.Cli.Commands;
+
 namespace Crema.Cli;
 
+/// <summary>The `crema` command: Caffe's verbs and flags (single-dash Caffe spellings and double-dash forms both work).</summary>
 internal static class CremaCommand
 {
     public static int Run(string[] args)
     {
-        Console.WriteLine($"crema: {string.Join(' ', args)}");
-        return 0;
+        var root = new RootCommand("Crema: Caffe-compatible deep learning for .NET. Verbs mirror the `caffe` tool.");
+        root.Add(TrainCommand.Create());
+        root.Add(TestCommand.Create());
+        root.Add(TimeCommand.Create());
+        root.Add(DeviceQueryCommand.Create());
+        foreach (var command in ExtraCommands.Create())
+        {
+            root.Add(command);
+        }
+        return root.Parse(NormalizeArgs(args)).Invoke();
+    }
+
+    /// <summary>Caffe's gflags accept `-solver x` and `-solver=x`; map single-dash long names to System.CommandLine's `--solver`.</summary>
+    internal static string[] NormalizeArgs(string[] args)
+    {
+        var result = new string[args.Length];
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            bool singleDashLong = a.Length > 2 && a[0] == '-' && a[1] != '-' && char.IsLetter(a[1]);
+            result[i] = singleDashLong ? "-" + a : a;
+        }
+        return result;
+    }
+
+    /// <summary>Runs a verb: user errors become one line on stderr and exit code 1, never a stack trace (CREMA_DEBUG=1 shows it).</summary>
+    public static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is CremaException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException or NotSupportedException)
+        {
+            Log.File?.WriteLine($"F {e.Message}");
+            Console.Error.WriteLine($"crema: error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("CREMA_DEBUG") == "1")
+            {
+                Console.Error.WriteLine(e);
+            }
+            return 1;
+        }
     }
 }

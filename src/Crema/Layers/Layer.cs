@@ -121,6 +121,15 @@ public abstract class Layer
         }
     }
 
+    /// <summary>As <see cref="Check(bool, string)"/>, but an interpolated message is only built when the check fails (no allocation in Reshape).</summary>
+    protected void Check(bool condition, [System.Runtime.CompilerServices.InterpolatedStringHandlerArgument(nameof(condition))] ref CheckMessage message)
+    {
+        if (!condition)
+        {
+            throw Error(message.ToStringAndClear());
+        }
+    }
+
     private void CheckBlobCounts(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         if (!BottomCount.Accepts(bottom.Count))

@@ -12,19 +12,26 @@ public static class Rng
     private static int _generation;
     [ThreadStatic]
     private static int _threadGeneration;
+    [ThreadStatic]
+    private static bool _pinned;
 
-    /// <summary>Re-seeds the generator of every thread (each thread derives its stream from the seed and its first use).</summary>
+    /// <summary>
+    /// Re-seeds: the calling thread's stream restarts from <paramref name="seed"/> at once and stays its own until it seeds
+    /// again; threads that never seed (prefetch workers) restart from the latest seed on their next draw.
+    /// </summary>
     public static void Seed(long seed)
     {
         _seed = unchecked((int)(seed ^ (seed >> 32)));
-        Interlocked.Increment(ref _generation);
+        _threadGeneration = Interlocked.Increment(ref _generation);
+        _random = new Random(_seed);
+        _pinned = true;
     }
 
     private static Random Current
     {
         get
         {
-            if (_random == null || _threadGeneration != _generation)
+            if (_random == null || (!_pinned && _threadGeneration != _generation))
             {
                 _random = new Random(_seed);
                 _threadGeneration = _generation;

@@ -1,0 +1,9 @@
+using System.CommandLine;
+
+namespace Crema.Cli.Commands;
+
+/// <summary>The data and conversion verbs.</summary>
+internal static class ExtraCommands
+{
+    public static IEnumerable<Command> Create() => [ConvertMnistCommand.Create()];
+}

@@ -1,0 +1,109 @@
+using Crema.Proto;
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Crema.Nets;
+using Crema.Solvers;
+
+namespace Crema.Cli.Commands;
+
+/// <summary>`crema train -solver S [-weights W | -snapshot X]`: Caffe's train verb.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var solverOption = new Option<string>("--solver") { Description = "The solver definition protocol buffer text file." };
+        var weights = CommonOptions.Weights();
+        var snapshot = new Option<string>("--snapshot") { Description = "Resume training from this .solverstate." };
+        var iterations = new Option<int>("--iterations") { Description = "Override max_iter (optional)." };
+        var sigint = new Option<string>("--sigint_effect") { Description = "What Ctrl-C does: stop, snapshot or none.", DefaultValueFactory = _ => "stop" };
+        var sighup = new Option<string>("--sighup_effect") { Description = "What SIGHUP does: stop, snapshot or none.", DefaultValueFactory = _ => "snapshot" };
+        var level = CommonOptions.Level();
+        var stage = CommonOptions.Stage();
+        var log = CommonOptions.LogFile();
+        var gpu = CommonOptions.Gpu();
+        var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu };
+        command.SetAction(r => CremaCommand.Guard(() =>
+        {
+            CommonOptions.OpenLog(r.GetValue(log), "train");
+            string? solverFile = r.GetValue(solverOption);
+            if (string.IsNullOrEmpty(solverFile))
+            {
+                throw new CremaException("Need a solver definition to train (-solver file.prototxt).");
+            }
+            string? weightFiles = r.GetValue(weights);
+            string? snapshotFile = r.GetValue(snapshot);
+            if (!string.IsNullOrEmpty(weightFiles) && !string.IsNullOrEmpty(snapshotFile))
+            {
+                throw new CremaException("Give a snapshot to resume training or weights to finetune but not both.");
+            }
+            var onSigint = ParseEffect(r.GetValue(sigint)!, "sigint_effect");
+            var onSighup = ParseEffect(r.GetValue(sighup)!, "sighup_effect");
+            var param = ProtoFiles.ReadSolver(solverFile);
+            param.TrainState ??= new Proto.NetState();
+            param.TrainState.Level = r.GetValue(level);
+            param.TrainState.Stage.AddRange(CommonOptions.Stages(r.GetValue(stage)));
+            if (r.GetResult(iterations) != null)
+            {
+                param.MaxIter = r.GetValue(iterations);
+            }
+            Log.Info("Use CPU.");
+            using var solver = SolverFactory.Create(param, Path.GetDirectoryName(Path.GetFullPath(solverFile)));
+
+            var pending = SolverAction.None;
+            void Request(SolverAction action)
+            {
+                if (action != SolverAction.None)
+                {
+                    pending = action;
+                }
+            }
+            solver.ActionRequest = () =>
+            {
+                var action = pending;
+                pending = SolverAction.None;
+                return action;
+            };
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = onSigint != SolverAction.None || e.Cancel;
+                Request(onSigint);
+            };
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
+            {
+                ctx.Cancel = true;
+                Request(onSighup);
+            });
+
+            if (!string.IsNullOrEmpty(snapshotFile))
+            {
+                Log.Info($"Resuming from {snapshotFile}");
+                solver.Restore(snapshotFile);
+            }
+            else if (!string.IsNullOrEmpty(weightFiles))
+            {
+                foreach (string file in weightFiles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    Log.Info($"Finetuning from {file}");
+                    solver.Net.CopyTrainedLayersFrom(file);
+                    foreach (var testNet in solver.TestNets)
+                    {
+                        testNet.CopyTrainedLayersFrom(file);
+                    }
+                }
+            }
+            Log.Info("Starting Optimization");
+            solver.Solve();
+            Log.Info("Optimization Done.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static SolverAction ParseEffect(string text, string flag) => text switch
+    {
+        "stop" => SolverAction.Stop,
+        "snapshot" => SolverAction.Snapshot,
+        "none" => SolverAction.None,
+        _ => throw new CremaException($"-{flag}: unknown value '{text}' (use stop, snapshot or none)"),
+    };
+}

@@ -1,0 +1,16 @@
+using System.Numerics.Tensors;
+using Crema.Proto;
+
+namespace Crema.Layers;
+
+/// <summary>y = tanh(x); dx = dy·(1 − y²).</summary>
+[LayerType("TanH")]
+public sealed class TanHLayer : NeuronLayer
+{
+    public TanHLayer(LayerParameter param) : base(param) { }
+
+    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+
+    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+        Kernels.Activations.TanhBackward(y, dy, dx);
+}

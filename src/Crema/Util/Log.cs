@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Crema;
+
+/// <summary>
+/// Caffe-format (glog) logging: <c>I1127 06:00:00.123456 12345 solver.cs:218] Iteration 100, loss = 0.3</c>.
+/// Keeping glog's prefix and Caffe's message texts lets Caffe's parse_log tools read Crema's logs.
+/// </summary>
+public static class Log
+{
+    private static readonly int Pid = Environment.ProcessId;
+    private static readonly Lock Gate = new();
+
+    /// <summary>Where lines go (default: standard error, as glog). Set to capture or silence.</summary>
+    public static Action<string> Sink { get; set; } = line => Console.Error.WriteLine(line);
+
+    /// <summary>Also write every line to this file when set (the CLI's -log_dir / --log).</summary>
+    public static TextWriter? File { get; set; }
+
+    public static bool Quiet { get; set; }
+
+    public static void Info(string message, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) => Write('I', message, file, line);
+
+    public static void Warning(string message, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) => Write('W', message, file, line);
+
+    public static void Error(string message, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) => Write('E', message, file, line);
+
+    private static void Write(char level, string message, string file, int line)
+    {
+        var now = DateTime.Now;
+        string text = string.Create(CultureInfo.InvariantCulture,
+            $"{level}{now:MMdd HH:mm:ss.ffffff} {Pid,5} {Path.GetFileName(file).ToLowerInvariant()}:{line}] {message}");
+        lock (Gate)
+        {
+            if (!Quiet)
+            {
+                Sink(text);
+            }
+            File?.WriteLine(text);
+            File?.Flush();
+        }
+    }
+
+    /// <summary>Formats a float as Caffe's glog stream does (6 significant digits, %g style).</summary>
+    public static string Num(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return "nan";
+        }
+        if (double.IsInfinity(value))
+        {
+            return value > 0 ? "inf" : "-inf";
+        }
+        return value.ToString("G6", CultureInfo.InvariantCulture).Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
+    }
+
+    internal static long Timestamp() => Stopwatch.GetTimestamp();
+}
