@@ -220,11 +220,13 @@ public class ConvolutionLayerTests
         var c = Cases["simple k3 s2"];
         var param = c.Param();
         param.Blobs.Add(new Blob(4, 3, 3, 3).ToProto());
-        param.Blobs.Add(new Blob(4).ToProto());
-        param.Blobs[0].Data[5] = 0f;
+        param.Blobs.Add(TestBlobs.FromValues([1, 1, 1, 4], 1, 2, 3, 4).ToProto());
         var layer = new ConvolutionLayer(param);
         layer.SetUp([new Blob(c.Shape)], [new Blob()]);
         Assert.All(layer.Blobs[0].Data.ToArray(), v => Assert.Equal(0f, v));
+        // A legacy 4-D bias is accepted and given its canonical shape.
+        Assert.Equal([4], layer.Blobs[1].Shape);
+        Assert.Equal([1f, 2f, 3f, 4f], layer.Blobs[1].Data.ToArray());
 
         var bad = c.Param();
         bad.Blobs.Add(new Blob(4, 3, 2, 3).ToProto());
