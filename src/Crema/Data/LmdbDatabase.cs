@@ -130,7 +130,14 @@ public sealed unsafe class LmdbDatabase : IDisposable
         {
             throw Corrupt($"page {pgno} out of range (file has {PageCount} pages)");
         }
-        return new ReadOnlySpan<byte>(_base + pgno * PageSize, PageSize);
+        var page = new ReadOnlySpan<byte>(_base + pgno * PageSize, PageSize);
+        // Every page records its own number: a cheap check that catches damaged or misaddressed pages.
+        long stored = BinaryPrimitives.ReadInt64LittleEndian(page);
+        if (stored != pgno)
+        {
+            throw Corrupt($"page {pgno} says it is page {stored}");
+        }
+        return page;
     }
 
     /// <summary>Bytes of an overflow value stored from page <paramref name="pgno"/> on.</summary>
@@ -244,7 +251,7 @@ public sealed class LmdbCursor : IDisposable
                 {
                     return true;
                 }
-                if (Descend(LmdbFormat.ChildPage(page, LmdbFormat.NodeOffset(page, index + 1))))
+                if (Descend(LmdbFormat.ChildPage(page, Node(page, index + 1, pgno))))
                 {
                     return true;
                 }
@@ -279,6 +286,12 @@ public sealed class LmdbCursor : IDisposable
                 throw _db.Corrupt("B-tree deeper than 64 levels (a page cycle?)");
             }
             var page = _db.Page(pgno);
+            int lower = BinaryPrimitives.ReadUInt16LittleEndian(page[12..]);
+            int upper = BinaryPrimitives.ReadUInt16LittleEndian(page[14..]);
+            if (lower < LmdbFormat.PageHeaderSize || lower > upper || upper > page.Length)
+            {
+                throw _db.Corrupt($"page {pgno} has bad bounds (lower {lower}, upper {upper})");
+            }
             int n = LmdbFormat.NodeCount(page);
             _stack.Add((pgno, 0));
             if (LmdbFormat.IsLeaf(page))
@@ -289,7 +302,7 @@ public sealed class LmdbCursor : IDisposable
             {
                 throw _db.Corrupt($"page {pgno} is neither a leaf nor a non-empty branch (flags 0x{LmdbFormat.Flags(page):x})");
             }
-            pgno = LmdbFormat.ChildPage(page, LmdbFormat.NodeOffset(page, 0));
+            pgno = LmdbFormat.ChildPage(page, Node(page, 0, pgno));
         }
     }
 
@@ -302,6 +315,12 @@ public sealed class LmdbCursor : IDisposable
         }
         var (pgno, index) = _stack[^1];
         page = _db.Page(pgno);
+        return Node(page, index, pgno);
+    }
+
+    /// <summary>Offset of node <paramref name="index"/>, checked to lie (with its key) inside the page.</summary>
+    private int Node(ReadOnlySpan<byte> page, int index, long pgno)
+    {
         int node = LmdbFormat.NodeOffset(page, index);
         if (node < LmdbFormat.PageHeaderSize || node + LmdbFormat.NodeHeaderSize > page.Length
             || node + LmdbFormat.NodeHeaderSize + LmdbFormat.NodeKeySize(page, node) > page.Length)

@@ -171,3 +171,38 @@ public class LmdbFixtureTests
         Assert.Equal("00000000", cursor.KeyString);
     }
 }
+
+public class LmdbCorruptionTests
+{
+    [Fact]
+    public void Iterate_DamagedPage_ThrowsCremaExceptionNamingPath()
+    {
+        using var dir = new TempDir();
+        string path = dir.Combine("db");
+        using (var writer = LmdbDatabase.Create(path))
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                writer.Put(MnistConverter.Key(i), new byte[20]);
+            }
+        }
+        // Scribble over the first leaf page (page 2), keeping the file size.
+        using (var f = new FileStream(Path.Combine(path, "data.mdb"), FileMode.Open, FileAccess.Write))
+        {
+            f.Position = 2 * 4096;
+            f.Write(Enumerable.Range(0, 4096).Select(i => (byte)(i * 13 + 5)).ToArray());
+        }
+
+        var e = Assert.Throws<CremaException>(() =>
+        {
+            using var db = LmdbDatabase.OpenRead(path);
+            using var cursor = db.OpenCursor();
+            while (cursor.IsValid)
+            {
+                _ = cursor.Value.Length;
+                cursor.Next();
+            }
+        });
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+}
