@@ -25,8 +25,21 @@ internal static class ConvertMnistCommand
                 throw new CremaException($"{outPath}: output database already exists; remove it first");
             }
             Log.Info($"Opening lmdb {outPath}");
-            int count = MnistConverter.Convert(r.GetValue(images)!, r.GetValue(labels)!, outPath,
-                (done, total) => Log.Info($"Processed {done} files."));
+            Progress? bar = null;
+            int count;
+            try
+            {
+                count = MnistConverter.Convert(r.GetValue(images)!, r.GetValue(labels)!, outPath, (done, total) =>
+                {
+                    bar ??= Progress.Start("convert_mnist_data", total);
+                    bar?.Report(done);
+                    Log.Info($"Processed {done} files.");
+                });
+            }
+            finally
+            {
+                bar?.Dispose();
+            }
             Log.Info($"A total of {count} items.");
             return 0;
         }));
