@@ -27,13 +27,19 @@ internal static class ConvertMnistCommand
             Log.Info($"Opening lmdb {outPath}");
             Progress? bar = null;
             int count;
+            int logged = 0;
             try
             {
                 count = MnistConverter.Convert(r.GetValue(images)!, r.GetValue(labels)!, outPath, (done, total) =>
                 {
                     bar ??= Progress.Start("convert_mnist_data", total);
                     bar?.Report(done);
-                    Log.Info($"Processed {done} files.");
+                    if (done != logged)
+                    {
+                        // The converter reports every 1000 items and once at the end; log each count once, as Caffe.
+                        logged = done;
+                        Log.Info($"Processed {done} files.");
+                    }
                 });
             }
             finally
