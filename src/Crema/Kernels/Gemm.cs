@@ -13,8 +13,10 @@ namespace Crema.Kernels;
 /// Layout (BLIS-style, transposed for row-major C): C is cut into MR×NR register tiles, MR = 6 rows by NR columns
 /// (64 with AVX-512, 16 with AVX2+FMA, 8 portable). B is packed per (KC × NCB) block into NR-wide slivers that
 /// stream from L2; A is read in place (6 row pointers, the sliver stays in L1) or, when transposed, packed into
-/// 6-row slivers. Each element of C is summed in the same order (k ascending, KC blocks ascending) whatever the
-/// thread count, and threads own disjoint, NR/MR-aligned parts of C, so results are bit-identical for 1..T threads.
+/// 6-row slivers. The AVX-512 kernel stores edge tiles with masks (2- and 4-row variants for the last rows); the
+/// others go through a scratch tile. Each element of C is summed in the same order (k ascending, KC blocks
+/// ascending) whatever the thread count, and threads own disjoint, NR/MR-aligned parts of C, so results are
+/// bit-identical for 1..T threads. Problems under 2^21 multiply-adds stay on the calling thread.
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -491,7 +493,7 @@ public static unsafe class Gemm
             if (rows == MR && Vector256.IsHardwareAccelerated && ic + ir + 8 <= lda)
             {
                 // 8-wide copy of 6 needed floats: the 2 extra land in the next p's slots (rewritten next)
-                // or in the buffer's slack, and stay inside this row of A because ir + 8 <= lda.
+                // or in the buffer's slack; the read stays inside this row of A because ic + ir + 8 <= lda.
                 for (int p = 0; p < kc; p++)
                 {
                     Vector256.Store(Vector256.Load(src + ((long)p * lda)), d + (p * MR));
@@ -663,8 +665,9 @@ public static unsafe class Gemm
     // ---------------------------------------------------------------- micro-kernels
 
     // Contract: c[r, j] (row stride ldc) = alpha·Σ_p A(r, p)·b[p*width + j] (+ beta·c[r, j] unless beta = 0)
-    // for r < MR, j < width (r < rows, j < cols when HandlesEdges). A(r, p) = a[min(r, rows-1)*rs + p*ks]: rows past `rows` repeat the last valid
-    // row so in-place A is never read out of bounds (their results go to a scratch tile and are dropped).
+    // for r < MR, j < width (only r < rows, j < cols when HandlesEdges). A(r, p) = a[min(r, rows-1)*rs + p*ks]:
+    // rows past `rows` repeat the last valid row so in-place A is never read out of bounds (their results are
+    // dropped).
     private interface IMicroKernel
     {
         static abstract int NR { get; }

@@ -41,7 +41,7 @@ public sealed class LocallyConnectedLayer(LayerParameter param) : Layer(param)
         _biasTerm = p.BiasTerm;
         (_channels, _height, _width) = (b0.ShapeAt(1), b0.ShapeAt(2), b0.ShapeAt(3));
         Span<int> output = stackalloc int[2];
-        _geometry.ConvolutionOutput([_height, _width], output, Error);
+        _geometry.ConvolutionOutput([_height, _width], output);
         (_outH, _outW) = (output[0], output[1]);
         _kernelDim = _channels * _geometry.KernelCount;
         _locations = _outH * _outW;
