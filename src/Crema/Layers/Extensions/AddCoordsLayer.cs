@@ -26,7 +26,7 @@ public sealed class AddCoordsLayer(LayerParameter param) : Layer(param)
         var b = bottom[0];
         Check(b.NumAxes == 4, $"bottom must be (N, C, H, W), got {b.ShapeString()}");
         Check(!ReferenceEquals(b, top[0]), "cannot run in place: the top has more channels than the bottom");
-        top[0].Reshape(b.ShapeAt(0), b.ShapeAt(1) + _extra, b.ShapeAt(2), b.ShapeAt(3));
+        top[0].Reshape(stackalloc int[] { b.ShapeAt(0), b.ShapeAt(1) + _extra, b.ShapeAt(2), b.ShapeAt(3) });
     }
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)

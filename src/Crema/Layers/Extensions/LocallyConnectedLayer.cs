@@ -72,7 +72,7 @@ public sealed class LocallyConnectedLayer(LayerParameter param) : Layer(param)
         Check(b0.NumAxes == 4, $"bottom must stay (N, C, H, W), got {b0.ShapeString()}");
         Check(b0.ShapeAt(1) == _channels && b0.ShapeAt(2) == _height && b0.ShapeAt(3) == _width,
             $"input {b0.ShapeAt(1)}x{b0.ShapeAt(2)}x{b0.ShapeAt(3)} (CxHxW) differs from the {_channels}x{_height}x{_width} the weights were created for; unshared weights fix the input size");
-        top[0].Reshape(b0.ShapeAt(0), _numOutput, _outH, _outW);
+        top[0].Reshape(stackalloc int[] { b0.ShapeAt(0), _numOutput, _outH, _outW });
         int colCount = _kernelDim * _locations;
         if (_col.Length < colCount)
         {
