@@ -142,13 +142,13 @@ internal static class RecurrentReference
     public static Blob Cont(bool continueAtStart = false) =>
         TestBlobs.FromValues([T, N], continueAtStart ? 1 : 0, 0, 1, 1, 1, 0);
 
-    /// <summary>Bottoms x (T, N, 2, 2), cont, [x_static (N, 2)], [initial states (1, N, D) × states].</summary>
+    /// <summary>Bottoms x (T, N, 2, 2), cont, [x_static (N, 1, 2)], [initial states (1, N, D) × states].</summary>
     public static List<Blob> Bottoms(bool staticInput, int exposedStates)
     {
         var bottom = new List<Blob> { TestBlobs.Gaussian(1701, 1f, T, N, 2, 2), Cont(continueAtStart: exposedStates > 0) };
         if (staticInput)
         {
-            bottom.Add(TestBlobs.Gaussian(1702, 1f, N, 2));
+            bottom.Add(TestBlobs.Gaussian(1702, 1f, N, 1, 2));
         }
         for (int k = 0; k < exposedStates; k++)
         {
