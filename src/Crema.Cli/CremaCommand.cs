@@ -17,7 +17,16 @@ internal static class CremaCommand
         {
             root.Add(command);
         }
-        return root.Parse(NormalizeArgs(args)).Invoke();
+        try
+        {
+            return root.Parse(NormalizeArgs(args)).Invoke();
+        }
+        finally
+        {
+            // --log opens a file per run; close it so in-process callers (tests, examples) do not keep writing to it.
+            Log.File?.Dispose();
+            Log.File = null;
+        }
     }
 
     /// <summary>Caffe's gflags accept `-solver x` and `-solver=x`; map single-dash long names to System.CommandLine's `--solver`.</summary>

@@ -25,8 +25,27 @@ internal static class ConvertMnistCommand
                 throw new CremaException($"{outPath}: output database already exists; remove it first");
             }
             Log.Info($"Opening lmdb {outPath}");
-            int count = MnistConverter.Convert(r.GetValue(images)!, r.GetValue(labels)!, outPath,
-                (done, total) => Log.Info($"Processed {done} files."));
+            Progress? bar = null;
+            int count;
+            int logged = 0;
+            try
+            {
+                count = MnistConverter.Convert(r.GetValue(images)!, r.GetValue(labels)!, outPath, (done, total) =>
+                {
+                    bar ??= Progress.Start("convert_mnist_data", total);
+                    bar?.Report(done);
+                    if (done != logged)
+                    {
+                        // The converter reports every 1000 items and once at the end; log each count once, as Caffe.
+                        logged = done;
+                        Log.Info($"Processed {done} files.");
+                    }
+                });
+            }
+            finally
+            {
+                bar?.Dispose();
+            }
             Log.Info($"A total of {count} items.");
             return 0;
         }));

@@ -5,5 +5,12 @@ namespace Crema.Cli.Commands;
 /// <summary>The data and conversion verbs.</summary>
 internal static class ExtraCommands
 {
-    public static IEnumerable<Command> Create() => [ConvertMnistCommand.Create()];
+    public static IEnumerable<Command> Create() =>
+    [
+        ConvertMnistCommand.Create(),
+        ConvertImagesetCommand.Create(),
+        ComputeImageMeanCommand.Create(),
+        ExtractFeaturesCommand.Create(),
+        .. UpgradeCommands.Create(),
+    ];
 }

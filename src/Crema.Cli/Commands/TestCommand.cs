@@ -32,9 +32,11 @@ internal static class TestCommand
             var scores = new List<double>();
             var owners = new List<Blob>();
             double loss = 0;
+            using var bar = Progress.Start("test", iters);
             for (int i = 0; i < iters; i++)
             {
                 loss += net.Forward();
+                bar?.Report(i + 1);
                 int idx = 0;
                 foreach (var blob in net.OutputBlobs)
                 {

@@ -92,6 +92,12 @@ internal static class TrainCommand
                 }
             }
             Log.Info("Starting Optimization");
+            int startIter = solver.Iteration;
+            using var bar = Progress.Start("train", solver.Param.MaxIter - startIter);
+            if (bar != null)
+            {
+                solver.IterationCompleted += (s, _) => bar.Report(s.Iteration - startIter);
+            }
             solver.Solve();
             Log.Info("Optimization Done.");
             return 0;

@@ -107,7 +107,20 @@ public sealed class Blob
 
     public void Reshape(params int[] shape) => Reshape((ReadOnlySpan<int>)shape);
 
-    public void Reshape(IReadOnlyList<int> shape) => Reshape(shape.ToArray());
+    public void Reshape(IReadOnlyList<int> shape)
+    {
+        if (shape is int[] array)
+        {
+            Reshape((ReadOnlySpan<int>)array);
+            return;
+        }
+        Span<int> dims = shape.Count <= MaxAxes ? stackalloc int[shape.Count] : new int[shape.Count];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            dims[i] = shape[i];
+        }
+        Reshape(dims);
+    }
 
     public void Reshape(ReadOnlySpan<int> shape)
     {

@@ -13,8 +13,10 @@ namespace Crema.Kernels;
 /// Layout (BLIS-style, transposed for row-major C): C is cut into MR×NR register tiles, MR = 6 rows by NR columns
 /// (64 with AVX-512, 16 with AVX2+FMA, 8 portable). B is packed per (KC × NCB) block into NR-wide slivers that
 /// stream from L2; A is read in place (6 row pointers, the sliver stays in L1) or, when transposed, packed into
-/// 6-row slivers. Each element of C is summed in the same order (k ascending, KC blocks ascending) whatever the
-/// thread count, and threads own disjoint, NR/MR-aligned parts of C, so results are bit-identical for 1..T threads.
+/// 6-row slivers. The AVX-512 kernel stores edge tiles with masks (2- and 4-row variants for the last rows); the
+/// others go through a scratch tile. Each element of C is summed in the same order (k ascending, KC blocks
+/// ascending) whatever the thread count, and threads own disjoint, NR/MR-aligned parts of C, so results are
+/// bit-identical for 1..T threads. Problems under 2^21 multiply-adds stay on the calling thread.
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -491,7 +493,7 @@ public static unsafe class Gemm
             if (rows == MR && Vector256.IsHardwareAccelerated && ic + ir + 8 <= lda)
             {
                 // 8-wide copy of 6 needed floats: the 2 extra land in the next p's slots (rewritten next)
-                // or in the buffer's slack, and stay inside this row of A because ir + 8 <= lda.
+                // or in the buffer's slack; the read stays inside this row of A because ic + ir + 8 <= lda.
                 for (int p = 0; p < kc; p++)
                 {
                     Vector256.Store(Vector256.Load(src + ((long)p * lda)), d + (p * MR));
@@ -663,8 +665,9 @@ public static unsafe class Gemm
     // ---------------------------------------------------------------- micro-kernels
 
     // Contract: c[r, j] (row stride ldc) = alpha·Σ_p A(r, p)·b[p*width + j] (+ beta·c[r, j] unless beta = 0)
-    // for r < MR, j < width (r < rows, j < cols when HandlesEdges). A(r, p) = a[min(r, rows-1)*rs + p*ks]: rows past `rows` repeat the last valid
-    // row so in-place A is never read out of bounds (their results go to a scratch tile and are dropped).
+    // for r < MR, j < width (only r < rows, j < cols when HandlesEdges). A(r, p) = a[min(r, rows-1)*rs + p*ks]:
+    // rows past `rows` repeat the last valid row so in-place A is never read out of bounds (their results are
+    // dropped).
     private interface IMicroKernel
     {
         static abstract int NR { get; }
@@ -701,6 +704,11 @@ public static unsafe class Gemm
         public static int Value => 4;
     }
 
+    private readonly struct C6 : IConst
+    {
+        public static int Value => 6;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowPointers(float* a, nint rs, int rows,
         out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5)
@@ -713,7 +721,8 @@ public static unsafe class Gemm
         a5 = rows > 5 ? a4 + rs : a4;
     }
 
-    // 6 × (16·NV) tile, NV = 1..4 Vector512 accumulators per row (24 at most of the 32 zmm registers).
+    // 6 × (16·NV) tile, NV = 1..4 Vector512 accumulators per row (24 at most of the 32 zmm registers);
+    // 4- and 2-row variants for the last row sliver.
     private readonly struct Kernel512 : IMicroKernel
     {
         public static int NR => 64;
@@ -725,28 +734,47 @@ public static unsafe class Gemm
         public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
             float* c, nint ldc, int cols, float alpha, float beta)
         {
+            // Short row slivers (the last of M) run a 2- or 4-row tile instead of computing padding rows.
+            if (rows > 4)
+            {
+                Run<C6>(kc, a, rs, ks, rows, b, width, c, ldc, cols, alpha, beta);
+            }
+            else if (rows > 2)
+            {
+                Run<C4>(kc, a, rs, ks, rows, b, width, c, ldc, cols, alpha, beta);
+            }
+            else
+            {
+                Run<C2>(kc, a, rs, ks, rows, b, width, c, ldc, cols, alpha, beta);
+            }
+        }
+
+        private static void Run<TR>(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
+            float* c, nint ldc, int cols, float alpha, float beta) where TR : struct, IConst
+        {
             switch (width)
             {
                 case 64:
-                    Tile<C4>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C4, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
                 case 48:
-                    Tile<C3>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C3, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
                 case 32:
-                    Tile<C2>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C2, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
                 default:
-                    Tile<C1>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C1, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
                     break;
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Tile<TV>(int kc, float* a, nint rs, nint ks, int rows, float* b,
-            float* c, nint ldc, int cols, float alpha, float beta) where TV : struct, IConst
+        // TR.Value (2, 4 or 6) rows × TV.Value vectors; rows ≤ TR.Value are stored.
+        private static void Tile<TV, TR>(int kc, float* a, nint rs, nint ks, int rows, float* b,
+            float* c, nint ldc, int cols, float alpha, float beta) where TV : struct, IConst where TR : struct, IConst
         {
-            int nv = TV.Value;
+            int nv = TV.Value, nr = TR.Value;
             RowPointers(a, rs, rows, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
             Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
             Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -772,26 +800,42 @@ public static unsafe class Gemm
                 if (nv > 1) { c11 = Vector512.FusedMultiplyAdd(x, b1, c11); }
                 if (nv > 2) { c12 = Vector512.FusedMultiplyAdd(x, b2, c12); }
                 if (nv > 3) { c13 = Vector512.FusedMultiplyAdd(x, b3, c13); }
-                x = Vector512.Create(a2[off]);
-                c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-                if (nv > 1) { c21 = Vector512.FusedMultiplyAdd(x, b1, c21); }
-                if (nv > 2) { c22 = Vector512.FusedMultiplyAdd(x, b2, c22); }
-                if (nv > 3) { c23 = Vector512.FusedMultiplyAdd(x, b3, c23); }
-                x = Vector512.Create(a3[off]);
-                c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-                if (nv > 1) { c31 = Vector512.FusedMultiplyAdd(x, b1, c31); }
-                if (nv > 2) { c32 = Vector512.FusedMultiplyAdd(x, b2, c32); }
-                if (nv > 3) { c33 = Vector512.FusedMultiplyAdd(x, b3, c33); }
-                x = Vector512.Create(a4[off]);
-                c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-                if (nv > 1) { c41 = Vector512.FusedMultiplyAdd(x, b1, c41); }
-                if (nv > 2) { c42 = Vector512.FusedMultiplyAdd(x, b2, c42); }
-                if (nv > 3) { c43 = Vector512.FusedMultiplyAdd(x, b3, c43); }
-                x = Vector512.Create(a5[off]);
-                c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-                if (nv > 1) { c51 = Vector512.FusedMultiplyAdd(x, b1, c51); }
-                if (nv > 2) { c52 = Vector512.FusedMultiplyAdd(x, b2, c52); }
-                if (nv > 3) { c53 = Vector512.FusedMultiplyAdd(x, b3, c53); }
+                if (nr > 2)
+                {
+                    x = Vector512.Create(a2[off]);
+                    c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+                    if (nv > 1) { c21 = Vector512.FusedMultiplyAdd(x, b1, c21); }
+                    if (nv > 2) { c22 = Vector512.FusedMultiplyAdd(x, b2, c22); }
+                    if (nv > 3) { c23 = Vector512.FusedMultiplyAdd(x, b3, c23); }
+                }
+
+                if (nr > 2)
+                {
+                    x = Vector512.Create(a3[off]);
+                    c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+                    if (nv > 1) { c31 = Vector512.FusedMultiplyAdd(x, b1, c31); }
+                    if (nv > 2) { c32 = Vector512.FusedMultiplyAdd(x, b2, c32); }
+                    if (nv > 3) { c33 = Vector512.FusedMultiplyAdd(x, b3, c33); }
+                }
+
+                if (nr > 4)
+                {
+                    x = Vector512.Create(a4[off]);
+                    c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+                    if (nv > 1) { c41 = Vector512.FusedMultiplyAdd(x, b1, c41); }
+                    if (nv > 2) { c42 = Vector512.FusedMultiplyAdd(x, b2, c42); }
+                    if (nv > 3) { c43 = Vector512.FusedMultiplyAdd(x, b3, c43); }
+                }
+
+                if (nr > 4)
+                {
+                    x = Vector512.Create(a5[off]);
+                    c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+                    if (nv > 1) { c51 = Vector512.FusedMultiplyAdd(x, b1, c51); }
+                    if (nv > 2) { c52 = Vector512.FusedMultiplyAdd(x, b2, c52); }
+                    if (nv > 3) { c53 = Vector512.FusedMultiplyAdd(x, b3, c53); }
+                }
+
                 off += ks;
                 b += bw;
             }
@@ -799,14 +843,22 @@ public static unsafe class Gemm
             var va = Vector512.Create(alpha);
             var vb = Vector512.Create(beta);
             bool read = beta != 0;
-            if (rows == MR && cols == nv * 16)
+            if (rows == nr && cols == nv * 16)
             {
                 StoreRow<TV>(c, c00, c01, c02, c03, va, vb, read);
                 StoreRow<TV>(c + ldc, c10, c11, c12, c13, va, vb, read);
-                StoreRow<TV>(c + (2 * ldc), c20, c21, c22, c23, va, vb, read);
-                StoreRow<TV>(c + (3 * ldc), c30, c31, c32, c33, va, vb, read);
-                StoreRow<TV>(c + (4 * ldc), c40, c41, c42, c43, va, vb, read);
-                StoreRow<TV>(c + (5 * ldc), c50, c51, c52, c53, va, vb, read);
+                if (nr > 2)
+                {
+                    StoreRow<TV>(c + (2 * ldc), c20, c21, c22, c23, va, vb, read);
+                    StoreRow<TV>(c + (3 * ldc), c30, c31, c32, c33, va, vb, read);
+                }
+
+                if (nr > 4)
+                {
+                    StoreRow<TV>(c + (4 * ldc), c40, c41, c42, c43, va, vb, read);
+                    StoreRow<TV>(c + (5 * ldc), c50, c51, c52, c53, va, vb, read);
+                }
+
                 return;
             }
 

@@ -9,6 +9,10 @@ public static class SoftmaxKernels
     public static void Forward(int outer, int channels, int inner, ReadOnlySpan<float> x, Span<float> y)
     {
         int dim = channels * inner;
+        if (dim == 0)
+        {
+            return;
+        }
         for (int o = 0; o < outer; o++)
         {
             var xs = x.Slice(o * dim, dim);

@@ -144,7 +144,8 @@ public sealed partial class Net : IDisposable
             }
             if (_layerIndex.ContainsKey(lp.Name))
             {
-                throw new CremaException($"Duplicate layer name '{lp.Name}': layer names must be unique");
+                // Caffe accepts repeated names (mnist_autoencoder has two "loss" layers); lookups find the last one.
+                Log.Warning($"Layer name '{lp.Name}' is used more than once; lookups by name find the last one");
             }
             if (lp.PropagateDown.Count != 0 && lp.PropagateDown.Count != lp.Bottom.Count)
             {

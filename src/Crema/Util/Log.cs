@@ -21,6 +21,21 @@ public static class Log
 
     public static bool Quiet { get; set; }
 
+    private static readonly AsyncLocal<List<string>?> Captured = new();
+
+    /// <summary>Sends the lines this async flow logs into <paramref name="lines"/> (not the sink) until disposed; for tests and embedding.</summary>
+    public static IDisposable Capture(List<string> lines)
+    {
+        var previous = Captured.Value;
+        Captured.Value = lines;
+        return new CaptureScope(previous);
+    }
+
+    private sealed class CaptureScope(List<string>? previous) : IDisposable
+    {
+        public void Dispose() => Captured.Value = previous;
+    }
+
     public static void Info(string message, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) => Write('I', message, file, line);
 
     public static void Warning(string message, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) => Write('W', message, file, line);
@@ -32,6 +47,15 @@ public static class Log
         var now = DateTime.Now;
         string text = string.Create(CultureInfo.InvariantCulture,
             $"{level}{now:MMdd HH:mm:ss.ffffff} {Pid,5} {Path.GetFileName(file).ToLowerInvariant()}:{line}] {message}");
+        var captured = Captured.Value;
+        if (captured != null)
+        {
+            lock (captured)
+            {
+                captured.Add(text);
+            }
+            return;
+        }
         lock (Gate)
         {
             if (!Quiet)

@@ -233,7 +233,6 @@ public class NetTests
     [InlineData("layer { name: \"a\" type: \"ReLU\" bottom: \"nothing\" top: \"a\" }", "unknown bottom blob 'nothing'")]
     [InlineData("layer { name: \"d\" type: \"Input\" top: \"x\" input_param { shape { dim: 1 } } } layer { name: \"d2\" type: \"Input\" top: \"x\" input_param { shape { dim: 1 } } }", "multiple sources")]
     [InlineData("layer { name: \"a\" type: \"Frobnicate\" top: \"a\" }", "unknown layer type 'Frobnicate'")]
-    [InlineData("layer { name: \"d\" type: \"Input\" top: \"x\" input_param { shape { dim: 1 } } } layer { name: \"d\" type: \"ReLU\" bottom: \"x\" top: \"y\" }", "Duplicate layer name 'd'")]
     public void StructuralErrors_NameTheLayerAndBlob(string proto, string expected)
     {
         var e = Assert.Throws<CremaException>(() => NetBuilder.Build(proto));

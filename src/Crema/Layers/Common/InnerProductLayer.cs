@@ -28,8 +28,10 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
         var p = Param.InnerProductParam ?? new InnerProductParameter();
         _numOutput = checked((int)p.NumOutput);
         Check(_numOutput > 0, "num_output must be > 0");
-        Check(p.Axis >= -bottom[0].NumAxes && p.Axis < bottom[0].NumAxes,
-            $"axis {p.Axis} out of range for bottom with {bottom[0].NumAxes} axes");
+        if (p.Axis < -bottom[0].NumAxes || p.Axis >= bottom[0].NumAxes)
+        {
+            throw Error($"axis {p.Axis} out of range for bottom with {bottom[0].NumAxes} axes");
+        }
         _axis = bottom[0].CanonicalAxis(p.Axis);
         _k = bottom[0].CountFrom(_axis);
         _biasTerm = p.BiasTerm;
@@ -37,12 +39,21 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
         int[] weightShape = _transpose ? [_k, _numOutput] : [_numOutput, _k];
         if (Blobs.Count > 0)
         {
-            Check(Blobs.Count == (_biasTerm ? 2 : 1), $"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
-            // Caffe's legacy files store W as (1, 1, N, K): accept any shape with the right count.
-            Check(Blobs[0].Count == _numOutput * _k,
-                $"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
-            Check(!_biasTerm || Blobs[1].Count == _numOutput,
-                $"bias shape ({string.Join(", ", Blobs[_biasTerm ? 1 : 0].Shape)}) does not match the expected ({_numOutput})");
+            Check(Blobs.Count == (_biasTerm ? 2 : 1), _biasTerm ? "expected 2 learnable blobs (weights, bias)" : "expected 1 learnable blob (weights; bias_term is false)");
+            // Caffe's legacy files store W as (1, 1, N, K) and b as (1, 1, 1, N): accept the right count, keep the canonical shape.
+            if (Blobs[0].Count != _numOutput * _k)
+            {
+                throw Error($"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
+            }
+            if (_biasTerm && Blobs[1].Count != _numOutput)
+            {
+                throw Error($"bias shape ({string.Join(", ", Blobs[1].Shape)}) does not match the expected ({_numOutput})");
+            }
+            Blobs[0].Reshape(weightShape);
+            if (_biasTerm)
+            {
+                Blobs[1].Reshape(_numOutput);
+            }
             return;
         }
         Blobs.Add(new Blob(weightShape));
@@ -57,9 +68,15 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var b = bottom[0];
-        Check(_axis < b.NumAxes, $"bottom has {b.NumAxes} axes, fewer than axis {_axis} needs");
+        if (_axis >= b.NumAxes)
+        {
+            throw Error($"bottom has {b.NumAxes} axes, fewer than axis {_axis} needs");
+        }
         int k = b.CountFrom(_axis);
-        Check(k == _k, $"bottom has {k} inputs per row from axis {_axis}, the weights expect {_k}");
+        if (k != _k)
+        {
+            throw Error($"bottom has {k} inputs per row from axis {_axis}, the weights expect {_k}");
+        }
         _m = b.CountRange(0, _axis);
         if (_topShape.Length != _axis + 1)
         {

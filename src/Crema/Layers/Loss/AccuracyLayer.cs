@@ -16,6 +16,7 @@ public sealed class AccuracyLayer : Layer
     private int _channels;
     private int _inner;
     private int[] _perClassCount = [];
+    private readonly int[] _perClassShape = new int[1];
 
     public AccuracyLayer(LayerParameter param) : base(param) { }
 
@@ -58,7 +59,8 @@ public sealed class AccuracyLayer : Layer
         top[0].Reshape(ReadOnlySpan<int>.Empty);
         if (top.Count >= 2)
         {
-            top[1].Reshape(_channels);
+            _perClassShape[0] = _channels;
+            top[1].Reshape(_perClassShape);
         }
         if (_perClassCount.Length != _channels)
         {

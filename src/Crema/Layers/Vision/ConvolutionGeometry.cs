@@ -9,8 +9,11 @@ namespace Crema.Layers;
 /// </summary>
 internal sealed class ConvolutionGeometry
 {
+    private readonly Func<string, CremaException> _error;
+
     public ConvolutionGeometry(ConvolutionParameter p, Blob bottom, Func<string, CremaException> error)
     {
+        _error = error;
         if (p.Axis < -bottom.NumAxes || p.Axis >= bottom.NumAxes)
         {
             throw error($"axis {p.Axis} out of range for bottom with {bottom.NumAxes} axes");
@@ -69,7 +72,7 @@ internal sealed class ConvolutionGeometry
     public int Extent(int i) => Dilation[i] * (Kernel[i] - 1) + 1;
 
     /// <summary>Convolution output sizes for spatial input <paramref name="input"/>; throws if a kernel does not fit.</summary>
-    public void ConvolutionOutput(ReadOnlySpan<int> input, Span<int> output, Func<string, CremaException> error)
+    public void ConvolutionOutput(ReadOnlySpan<int> input, Span<int> output)
     {
         for (int i = 0; i < NumSpatialAxes; i++)
         {
@@ -77,7 +80,7 @@ internal sealed class ConvolutionGeometry
             if (Extent(i) > padded)
             {
                 string what = Dilation[i] == 1 ? $"kernel {Kernel[i]}" : $"dilated kernel extent {Extent(i)}";
-                throw error($"{what} larger than padded input {padded} on axis {FirstSpatialAxis + i} (input {input[i]}, pad {Pad[i]})");
+                throw _error($"{what} larger than padded input {padded} on axis {FirstSpatialAxis + i} (input {input[i]}, pad {Pad[i]})");
             }
             output[i] = Im2Col.OutputSize(input[i], Kernel[i], Pad[i], Stride[i], Dilation[i]);
         }

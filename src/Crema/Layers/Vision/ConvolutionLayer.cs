@@ -12,7 +12,7 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
     private protected override bool ReverseDimensions => false;
 
     private protected override void ComputeOutputShape(ReadOnlySpan<int> input, Span<int> output) =>
-        Geometry.ConvolutionOutput(input, output, Error);
+        Geometry.ConvolutionOutput(input, output);
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {

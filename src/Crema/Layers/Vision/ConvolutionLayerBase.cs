@@ -54,8 +54,14 @@ public abstract class ConvolutionLayerBase : Layer
         _group = checked((int)p.Group);
         Check(_numOutput > 0, "num_output must be > 0");
         Check(_group > 0, "group must be > 0");
-        Check(_channels % _group == 0, $"input channels {_channels} not divisible by group {_group}");
-        Check(_numOutput % _group == 0, $"num_output {_numOutput} not divisible by group {_group}");
+        if (_channels % _group != 0)
+        {
+            throw Error($"input channels {_channels} not divisible by group {_group}");
+        }
+        if (_numOutput % _group != 0)
+        {
+            throw Error($"num_output {_numOutput} not divisible by group {_group}");
+        }
         (_convOutChannels, _convInChannels) = ReverseDimensions ? (_channels, _numOutput) : (_numOutput, _channels);
         _biasTerm = p.BiasTerm;
 
@@ -63,11 +69,12 @@ public abstract class ConvolutionLayerBase : Layer
         int[] weightShape = [_convOutChannels, _convInChannels / _group, .. _geometry.Kernel];
         if (Blobs.Count > 0)
         {
-            Check(Blobs.Count == (_biasTerm ? 2 : 1), $"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
-            Check(Blobs[0].Shape.SequenceEqual(weightShape),
-                $"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
-            Check(!_biasTerm || (Blobs[1].NumAxes == 1 && Blobs[1].Count == _numOutput),
-                $"bias shape ({string.Join(", ", Blobs[_biasTerm ? 1 : 0].Shape)}) does not match the expected ({_numOutput})");
+            Check(Blobs.Count == (_biasTerm ? 2 : 1), _biasTerm ? "expected 2 learnable blobs (weights, bias)" : "expected 1 learnable blob (weights; bias_term is false)");
+            AdoptLoadedShape(Blobs[0], weightShape, "weight");
+            if (_biasTerm)
+            {
+                AdoptLoadedShape(Blobs[1], [_numOutput], "bias");
+            }
             return;
         }
         Blobs.Add(new Blob(weightShape));
@@ -79,19 +86,37 @@ public abstract class ConvolutionLayerBase : Layer
         }
     }
 
+    // Loaded blobs must have the expected shape; legacy 4-D forms that differ only by leading 1s, e.g. bias (1, 1, 1, N), are reshaped.
+    private void AdoptLoadedShape(Blob blob, int[] expected, string what)
+    {
+        var actual = blob.Shape.SkipWhile(d => d == 1).ToArray();
+        if (!actual.AsSpan().SequenceEqual(expected.AsSpan(expected.TakeWhile(d => d == 1).Count())))
+        {
+            throw Error($"{what} shape ({string.Join(", ", blob.Shape)}) does not match the expected ({string.Join(", ", expected)})");
+        }
+        blob.Reshape(expected);
+    }
+
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var g = _geometry;
         int axis = g.ChannelAxis;
         int spatial = g.NumSpatialAxes;
         var b0 = bottom[0];
-        Check(b0.NumAxes == g.FirstSpatialAxis + spatial,
-            $"bottom has {b0.NumAxes} axes, but the layer was set up for {g.FirstSpatialAxis + spatial}; the number of axes may not change");
-        Check(b0.ShapeAt(axis) == _channels, $"bottom has {b0.ShapeAt(axis)} channels on axis {axis}, the layer was set up for {_channels}");
+        if (b0.NumAxes != g.FirstSpatialAxis + spatial)
+        {
+            throw Error($"bottom has {b0.NumAxes} axes, but the layer was set up for {g.FirstSpatialAxis + spatial}; the number of axes may not change");
+        }
+        if (b0.ShapeAt(axis) != _channels)
+        {
+            throw Error($"bottom has {b0.ShapeAt(axis)} channels on axis {axis}, the layer was set up for {_channels}");
+        }
         for (int i = 1; i < bottom.Count; i++)
         {
-            Check(bottom[i].ShapeEquals(b0),
-                $"all bottoms must have the same shape: bottom #{i} is ({string.Join(", ", bottom[i].Shape)}), bottom #0 is ({string.Join(", ", b0.Shape)})");
+            if (!bottom[i].ShapeEquals(b0))
+            {
+                throw Error($"all bottoms must have the same shape: bottom #{i} is ({string.Join(", ", bottom[i].Shape)}), bottom #0 is ({string.Join(", ", b0.Shape)})");
+            }
         }
         if (_topShape.Length != b0.NumAxes)
         {
@@ -111,9 +136,9 @@ public abstract class ConvolutionLayerBase : Layer
         }
         var topSpatial = _topShape.AsSpan(g.FirstSpatialAxis);
         ComputeOutputShape(bottomSpatial, topSpatial);
-        foreach (var t in top)
+        for (int i = 0; i < top.Count; i++)
         {
-            t.Reshape(_topShape);
+            top[i].Reshape(_topShape);
         }
         // The convolution proper maps conv-in spatial shape to conv-out spatial shape.
         (ReverseDimensions ? topSpatial : bottomSpatial).CopyTo(_convInShape);

@@ -17,8 +17,10 @@ public sealed class DeconvolutionLayer(LayerParameter param) : ConvolutionLayerB
         for (int i = 0; i < input.Length; i++)
         {
             output[i] = g.Stride[i] * (input[i] - 1) + g.Extent(i) - 2 * g.Pad[i];
-            Check(output[i] > 0,
-                $"output size {output[i]} on axis {g.FirstSpatialAxis + i} is not positive (input {input[i]}, kernel {g.Kernel[i]}, stride {g.Stride[i]}, pad {g.Pad[i]})");
+            if (output[i] <= 0)
+            {
+                throw Error($"output size {output[i]} on axis {g.FirstSpatialAxis + i} is not positive (input {input[i]}, kernel {g.Kernel[i]}, stride {g.Stride[i]}, pad {g.Pad[i]})");
+            }
         }
     }
 

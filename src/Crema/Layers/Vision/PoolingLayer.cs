@@ -18,6 +18,7 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
     private PoolShape _shape;
     private int _planes;
     private int[] _mask = [];
+    private readonly int[] _topShape = new int[4];
 
     public override BlobCount BottomCount => BlobCount.Exactly(1);
     public override BlobCount TopCount => BlobCount.Between(1, 2);
@@ -28,7 +29,10 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
         _method = p.Pool;
         _global = p.GlobalPooling;
         _ceil = p.RoundMode == PoolingParameter.Types.RoundMode.Ceil;
-        Check(top.Count == 1 || _method == PoolMethod.Max, $"only MAX pooling has a second (mask) top; pool is {_method}");
+        if (top.Count > 1 && _method != PoolMethod.Max)
+        {
+            throw Error($"only MAX pooling has a second (mask) top; pool is {_method}");
+        }
         if (_global)
         {
             Check(!p.HasKernelSize && !p.HasKernelH && !p.HasKernelW, "global_pooling takes the kernel from the input; do not give kernel_size, kernel_h or kernel_w");
@@ -38,43 +42,64 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
             Check(!(p.HasKernelSize && (p.HasKernelH || p.HasKernelW)), "give either kernel_size or kernel_h and kernel_w, not both");
             Check(p.HasKernelSize || (p.HasKernelH && p.HasKernelW), "kernel_size, or both kernel_h and kernel_w, must be given");
             (_kernelH, _kernelW) = p.HasKernelSize ? ((int)p.KernelSize, (int)p.KernelSize) : ((int)p.KernelH, (int)p.KernelW);
-            Check(_kernelH > 0 && _kernelW > 0, $"kernel must be > 0, got {_kernelH}x{_kernelW}");
+            if (_kernelH <= 0 || _kernelW <= 0)
+            {
+                throw Error($"kernel must be > 0, got {_kernelH}x{_kernelW}");
+            }
         }
         Check(!(p.HasPad && (p.HasPadH || p.HasPadW)), "give either pad or pad_h and pad_w, not both");
         Check(!(p.HasStride && (p.HasStrideH || p.HasStrideW)), "give either stride or stride_h and stride_w, not both");
         (_padH, _padW) = p.HasPadH || p.HasPadW ? ((int)p.PadH, (int)p.PadW) : ((int)p.Pad, (int)p.Pad);
         (_strideH, _strideW) = p.HasStrideH || p.HasStrideW ? ((int)p.StrideH, (int)p.StrideW) : ((int)p.Stride, (int)p.Stride);
-        Check(_strideH > 0 && _strideW > 0, $"stride must be > 0, got {_strideH}x{_strideW}");
+        if (_strideH <= 0 || _strideW <= 0)
+        {
+            throw Error($"stride must be > 0, got {_strideH}x{_strideW}");
+        }
         if (_global)
         {
-            Check(_padH == 0 && _padW == 0 && _strideH == 1 && _strideW == 1,
-                $"global_pooling needs pad 0 and stride 1, got pad {_padH}x{_padW}, stride {_strideH}x{_strideW}");
+            if (_padH != 0 || _padW != 0 || _strideH != 1 || _strideW != 1)
+            {
+                throw Error($"global_pooling needs pad 0 and stride 1, got pad {_padH}x{_padW}, stride {_strideH}x{_strideW}");
+            }
         }
         else if (_padH != 0 || _padW != 0)
         {
             Check(_method != PoolMethod.Stochastic, "padding is implemented only for MAX and AVE pooling");
-            Check(_padH < _kernelH && _padW < _kernelW, $"pad {_padH}x{_padW} must be smaller than kernel {_kernelH}x{_kernelW}");
+            if (_padH >= _kernelH || _padW >= _kernelW)
+            {
+                throw Error($"pad {_padH}x{_padW} must be smaller than kernel {_kernelH}x{_kernelW}");
+            }
         }
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var b = bottom[0];
-        Check(b.NumAxes == 4, $"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
+        if (b.NumAxes != 4)
+        {
+            throw Error($"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
+        }
         int height = b.Height, width = b.Width;
         if (_global)
         {
             (_kernelH, _kernelW) = (height, width);
         }
-        Check(_kernelH <= height + 2 * _padH, $"kernel {_kernelH} larger than padded input {height + 2 * _padH} on axis 2 (input {height}, pad {_padH})");
-        Check(_kernelW <= width + 2 * _padW, $"kernel {_kernelW} larger than padded input {width + 2 * _padW} on axis 3 (input {width}, pad {_padW})");
+        if (_kernelH > height + 2 * _padH)
+        {
+            throw Error($"kernel {_kernelH} larger than padded input {height + 2 * _padH} on axis 2 (input {height}, pad {_padH})");
+        }
+        if (_kernelW > width + 2 * _padW)
+        {
+            throw Error($"kernel {_kernelW} larger than padded input {width + 2 * _padW} on axis 3 (input {width}, pad {_padW})");
+        }
         int pooledH = PooledSize(height, _kernelH, _padH, _strideH);
         int pooledW = PooledSize(width, _kernelW, _padW, _strideW);
         _shape = new PoolShape(height, width, pooledH, pooledW, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW);
         _planes = b.Num * b.Channels;
-        foreach (var t in top)
+        (_topShape[0], _topShape[1], _topShape[2], _topShape[3]) = (b.Num, b.Channels, pooledH, pooledW);
+        for (int i = 0; i < top.Count; i++)
         {
-            t.Reshape(b.Num, b.Channels, pooledH, pooledW);
+            top[i].Reshape(_topShape);
         }
         if (_method != PoolMethod.Ave && _mask.Length < top[0].Count)
         {

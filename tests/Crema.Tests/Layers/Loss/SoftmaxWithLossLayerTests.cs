@@ -167,6 +167,38 @@ public class SoftmaxWithLossLayerTests
         }
     }
 
+    [Fact]
+    public void Forward_LastAxis_MatchesChannelFirstLayout()
+    {
+        // Scores (N, T, C) with axis -1 equal the same scores laid out (N, C, T) with axis 1.
+        var nct = TestBlobs.Gaussian(1701, 2f, 3, 4, 5);
+        var ntc = new Blob(3, 5, 4);
+        for (int n = 0; n < 3; n++)
+        {
+            for (int c = 0; c < 4; c++)
+            {
+                for (int t = 0; t < 5; t++)
+                {
+                    ntc.Data[(n * 5 + t) * 4 + c] = nct.Data[(n * 4 + c) * 5 + t];
+                }
+            }
+        }
+        var labels = Labels(3, 5);
+        for (int i = 0; i < labels.Count; i++)
+        {
+            labels.Data[i] %= 4;
+        }
+        Blob top1 = new(), top2 = new();
+        var channelFirst = Make();
+        channelFirst.SetUp([nct, labels], [top1]);
+        channelFirst.Forward([nct, labels], [top1]);
+        var lastAxis = Make(axis: -1);
+        lastAxis.SetUp([ntc, labels], [top2]);
+        lastAxis.Forward([ntc, labels], [top2]);
+        Assert.Equal(Reference(nct, labels, Mode.Valid, null), top1.Data[0], 1e-5f);
+        Assert.Equal(top1.Data[0], top2.Data[0], 1e-5f);
+    }
+
     public static TheoryData<LossParameter?, float?> GradientCases => new()
     {
         { null, null },

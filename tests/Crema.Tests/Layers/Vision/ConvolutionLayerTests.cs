@@ -214,17 +214,40 @@ public class ConvolutionLayerTests
         TestBlobs.AssertClose(biasOnce.Select(v => 2 * v).ToArray(), layer.Blobs[1].Diff);
     }
 
+    [Theory]
+    [InlineData("Convolution")]
+    [InlineData("Deconvolution")]
+    public void Backward_RespectsPropagateDownAndParamFlags(string type)
+    {
+        var c = Cases["padded"];
+        var bottom = new[] { TestBlobs.Gaussian(1701, 1f, c.Shape) };
+        var top = new[] { new Blob() };
+        Rng.Seed(1701);
+        Layer layer = type == "Convolution" ? new ConvolutionLayer(c.Param(type)) : new DeconvolutionLayer(c.Param(type));
+        layer.SetUp(bottom, top);
+        layer.ParamPropagateDown.AddRange([false, true]);
+        layer.Forward(bottom, top);
+        top[0].Diff.Fill(1f);
+        bottom[0].Diff.Fill(7f);
+        layer.Backward(top, [false], bottom);
+        Assert.All(bottom[0].Diff.ToArray(), v => Assert.Equal(7f, v));
+        Assert.All(layer.Blobs[0].Diff.ToArray(), v => Assert.Equal(0f, v));
+        Assert.True(layer.Blobs[1].Diff.ToArray().All(v => v > 0));
+    }
+
     [Fact]
     public void LoadedBlobs_AreKeptAndShapeChecked()
     {
         var c = Cases["simple k3 s2"];
         var param = c.Param();
         param.Blobs.Add(new Blob(4, 3, 3, 3).ToProto());
-        param.Blobs.Add(new Blob(4).ToProto());
-        param.Blobs[0].Data[5] = 0f;
+        param.Blobs.Add(TestBlobs.FromValues([1, 1, 1, 4], 1, 2, 3, 4).ToProto());
         var layer = new ConvolutionLayer(param);
         layer.SetUp([new Blob(c.Shape)], [new Blob()]);
         Assert.All(layer.Blobs[0].Data.ToArray(), v => Assert.Equal(0f, v));
+        // A legacy 4-D bias is accepted and given its canonical shape.
+        Assert.Equal([4], layer.Blobs[1].Shape);
+        Assert.Equal([1f, 2f, 3f, 4f], layer.Blobs[1].Data.ToArray());
 
         var bad = c.Param();
         bad.Blobs.Add(new Blob(4, 3, 2, 3).ToProto());

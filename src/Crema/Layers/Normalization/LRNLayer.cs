@@ -1,0 +1,126 @@
+using System.Numerics.Tensors;
+using Crema.Kernels;
+using Crema.Proto;
+using NormRegion = Crema.Proto.LRNParameter.Types.NormRegion;
+
+namespace Crema.Layers;
+
+/// <summary>
+/// Local response normalisation of (N, C, H, W): y = x · s^−β with, ACROSS_CHANNELS, s = k + α/n · Σ x² over channels
+/// c ± (n−1)/2, or, WITHIN_CHANNEL, s = 1 + α/n² · Σ x² over the n×n spatial window (clipped at the borders).
+/// </summary>
+[LayerType("LRN")]
+public sealed class LRNLayer(LayerParameter param) : Layer(param)
+{
+    private int _size;
+    private float _alpha, _beta, _k;
+    private bool _within;
+    private int _num, _channels, _height, _width;
+    // s, s^−β (kept from forward) and two backward scratch buffers, all (N, C, H, W); x when run in place; one plane for SpatialSum.
+    private float[] _scale = [], _power = [], _ratio = [], _ratioSum = [], _input = [], _plane = [];
+
+    public override BlobCount BottomCount => BlobCount.Exactly(1);
+    public override BlobCount TopCount => BlobCount.Exactly(1);
+
+    public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var p = Param.LrnParam ?? new LRNParameter();
+        Check(p.LocalSize % 2 == 1, $"local_size must be odd, got {p.LocalSize}");
+        _size = checked((int)p.LocalSize);
+        _alpha = p.Alpha;
+        _beta = p.Beta;
+        // NOTE: Caffe's WITHIN_CHANNEL path builds s with a Power layer whose shift is fixed at 1, so k is ignored there.
+        _within = p.NormRegion == NormRegion.WithinChannel;
+        _k = _within ? 1 : p.K;
+    }
+
+    public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var b = bottom[0];
+        Check(b.NumAxes == 4, $"bottom must have 4 axes (num, channels, height, width), got {b.NumAxes}");
+        (_num, _channels, _height, _width) = (b.Num, b.Channels, b.Height, b.Width);
+        top[0].ReshapeLike(b);
+        if (_scale.Length < b.Count)
+        {
+            _scale = new float[b.Count];
+            _power = new float[b.Count];
+            _ratio = new float[b.Count];
+            _ratioSum = new float[b.Count];
+        }
+        if (b == top[0] && _input.Length < b.Count)
+        {
+            _input = new float[b.Count];
+        }
+        if (_within && _plane.Length < _height * _width)
+        {
+            _plane = new float[_height * _width];
+        }
+    }
+
+    // Caffe's AVE pooling with pad (n−1)/2 divides by the padded n×n window even at the borders: hence α/n² everywhere.
+    private float WindowWeight => _within ? _alpha / (_size * _size) : _alpha / _size;
+
+    // dst = Σ src over each element's window.
+    private void WindowSum(ReadOnlySpan<float> src, Span<float> dst)
+    {
+        int plane = _height * _width, image = _channels * plane, half = (_size - 1) / 2;
+        for (int n = 0; n < _num; n++)
+        {
+            if (!_within)
+            {
+                LocalWindow.ChannelSum(src.Slice(n * image, image), dst.Slice(n * image, image), _channels, plane, half);
+                continue;
+            }
+            for (int c = 0; c < _channels; c++)
+            {
+                int offset = n * image + c * plane;
+                LocalWindow.SpatialSum(src.Slice(offset, plane), dst.Slice(offset, plane), _plane, _height, _width, half);
+            }
+        }
+    }
+
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        ReadOnlySpan<float> x = bottom[0].Data;
+        int count = x.Length;
+        var squares = _ratio.AsSpan(0, count);
+        var scale = _scale.AsSpan(0, count);
+        var power = _power.AsSpan(0, count);
+        TensorPrimitives.Multiply(x, x, squares);
+        WindowSum(squares, scale);
+        TensorPrimitives.Multiply(scale, WindowWeight, scale);
+        TensorPrimitives.Add(scale, _k, scale);
+        TensorPrimitives.Pow(scale, -_beta, power);
+        TensorPrimitives.Multiply(x, power, top[0].Data);
+    }
+
+    // dx_j = dy_j·s_j^−β − 2αβ/n(²) · x_j · Σ_{i ∈ window(j)} dy_i·x_i·s_i^−β / s_i  (windows are symmetric).
+    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    {
+        if (!propagateDown[0])
+        {
+            return;
+        }
+        ReadOnlySpan<float> dy = top[0].Diff;
+        int count = dy.Length;
+        ReadOnlySpan<float> scale = _scale.AsSpan(0, count);
+        ReadOnlySpan<float> power = _power.AsSpan(0, count);
+        var ratio = _ratio.AsSpan(0, count);
+        var ratioSum = _ratioSum.AsSpan(0, count);
+        ReadOnlySpan<float> x = bottom[0].Data;
+        if (bottom[0] == top[0])
+        {
+            // In place, x was overwritten by y = x·s^−β: recover it.
+            TensorPrimitives.Divide(x, power, _input.AsSpan(0, count));
+            x = _input.AsSpan(0, count);
+        }
+        TensorPrimitives.Multiply(dy, x, ratio);
+        TensorPrimitives.Multiply(ratio, power, ratio);
+        TensorPrimitives.Divide(ratio, scale, ratio);
+        WindowSum(ratio, ratioSum);
+        TensorPrimitives.Multiply(ratioSum, x, ratioSum);
+        // Read dy fully before writing dx, which may be the same memory.
+        TensorPrimitives.Multiply(dy, power, ratio);
+        TensorPrimitives.MultiplyAdd(ratioSum, -2 * _beta * WindowWeight, ratio, bottom[0].Diff);
+    }
+}

@@ -1,0 +1,113 @@
+using Crema.Proto;
+
+namespace Crema.Layers;
+
+/// <summary>Joins the bottoms along <c>concat_param.axis</c> (or legacy concat_dim); all other dimensions must match.</summary>
+[LayerType("Concat")]
+public sealed class ConcatLayer : Layer
+{
+    private int _axis;
+    private int _outer;
+    private int _inner;
+    private int[] _topShape = [];
+
+    public ConcatLayer(LayerParameter param) : base(param) { }
+
+    public override BlobCount BottomCount => BlobCount.AtLeast(1);
+
+    public override BlobCount TopCount => BlobCount.Exactly(1);
+
+    public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var p = Param.ConcatParam;
+        Check(p == null || !(p.HasAxis && p.HasConcatDim), "give either axis or concat_dim, not both");
+    }
+
+    public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        var first = bottom[0];
+        var p = Param.ConcatParam;
+        int requested = p != null && p.HasConcatDim ? (int)p.ConcatDim : p?.Axis ?? 1;
+        if (requested < -first.NumAxes || requested >= first.NumAxes)
+        {
+            throw Error($"axis {requested} out of range for bottom shape ({string.Join(", ", first.Shape)})");
+        }
+        _axis = first.CanonicalAxis(requested);
+        if (_topShape.Length != first.NumAxes)
+        {
+            _topShape = new int[first.NumAxes];
+        }
+        for (int i = 0; i < _topShape.Length; i++)
+        {
+            _topShape[i] = first.Shape[i];
+        }
+        for (int b = 1; b < bottom.Count; b++)
+        {
+            var x = bottom[b];
+            bool same = x.NumAxes == first.NumAxes;
+            for (int i = 0; same && i < first.NumAxes; i++)
+            {
+                same = i == _axis || x.Shape[i] == first.Shape[i];
+            }
+            if (!same)
+            {
+                throw Error($"bottom #{b} shape ({string.Join(", ", x.Shape)}) must match bottom #0 shape ({string.Join(", ", first.Shape)}) on every axis but {_axis}");
+            }
+            _topShape[_axis] += x.Shape[_axis];
+        }
+        _outer = first.CountRange(0, _axis);
+        _inner = first.CountFrom(_axis + 1);
+        top[0].Reshape(_topShape);
+        if (bottom.Count == 1)
+        {
+            top[0].ShareData(first);
+            top[0].ShareDiff(first);
+        }
+    }
+
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        if (bottom.Count == 1)
+        {
+            return;
+        }
+        var y = top[0].Data;
+        int topRow = _topShape[_axis] * _inner;
+        int offset = 0;
+        for (int b = 0; b < bottom.Count; b++)
+        {
+            var x = bottom[b];
+            int row = x.Shape[_axis] * _inner;
+            var src = x.Data;
+            for (int o = 0; o < _outer; o++)
+            {
+                src.Slice(o * row, row).CopyTo(y.Slice(o * topRow + offset, row));
+            }
+            offset += row;
+        }
+    }
+
+    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    {
+        if (bottom.Count == 1)
+        {
+            return;
+        }
+        ReadOnlySpan<float> dy = top[0].Diff;
+        int topRow = _topShape[_axis] * _inner;
+        int offset = 0;
+        for (int b = 0; b < bottom.Count; b++)
+        {
+            int row = bottom[b].Shape[_axis] * _inner;
+            if (propagateDown[b])
+            {
+                var dx = bottom[b].Diff;
+                for (int o = 0; o < _outer; o++)
+                {
+                    dy.Slice(o * topRow + offset, row).CopyTo(dx.Slice(o * row, row));
+                }
+            }
+            offset += row;
+        }
+    }
+}
