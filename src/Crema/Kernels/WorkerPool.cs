@@ -10,7 +10,9 @@ public interface IPartitionedWork
 /// The persistent threads every parallel kernel shares (GEMM, convolution over images, pooling, LRN…): part 0 runs on
 /// the caller, part w on worker w − 1, no allocation per call. Work started from inside a part (a GEMM inside a
 /// per-image convolution) or while another caller holds the pool runs its parts serially on the calling thread, so
-/// the machine is never oversubscribed and nested kernels need no special case.
+/// the machine is never oversubscribed and nested kernels need no special case. After its own part the caller takes
+/// every part no worker has started yet: on a loaded machine a worker that is slow to wake costs nothing (parts, not
+/// threads, own the data, so results do not depend on who ran what).
 /// </summary>
 public static unsafe class WorkerPool
 {
@@ -20,7 +22,9 @@ public static unsafe class WorkerPool
     private static void* s_ctx;
     private static IPartitionedWork? s_work;
     private static int s_parts;
-    private static int s_pending;
+    private static int s_done;
+    // claimed[p] = 1 once some thread took part p: workers take their own part, the caller takes whatever is left.
+    private static int[] s_claimed = [];
     private static Exception? s_error;
 
     /// <summary>Threads a kernel may use: <see cref="Gemm.ThreadCount"/> capped by the processor count.</summary>
@@ -75,7 +79,12 @@ public static unsafe class WorkerPool
             s_body = body;
             s_ctx = ctx;
             s_parts = parts;
-            Volatile.Write(ref s_pending, parts - 1);
+            s_done = 0;
+            for (int p = 0; p < parts; p++)
+            {
+                Volatile.Write(ref s_claimed[p], 0);
+            }
+            s_claimed[0] = 1;
             for (int w = 0; w < parts - 1; w++)
             {
                 s_workers[w].Go.Set();
@@ -83,12 +92,17 @@ public static unsafe class WorkerPool
             try
             {
                 body(ctx, 0);
+                Interlocked.Increment(ref s_done);
+                for (int p = 1; p < parts; p++)
+                {
+                    TryRun(p);
+                }
             }
             finally
             {
                 // Workers hold pointers into the caller's frame: never return before they are done.
                 var spin = default(SpinWait);
-                while (Volatile.Read(ref s_pending) != 0)
+                while (Volatile.Read(ref s_done) != parts)
                 {
                     spin.SpinOnce(-1);
                 }
@@ -104,12 +118,37 @@ public static unsafe class WorkerPool
         }
     }
 
+    // Runs part p unless another thread has claimed it. A worker woken late may find its part taken (or, at worst, a
+    // later dispatch's part, which it then runs with that dispatch's body: s_body is written before the claims reset).
+    private static void TryRun(int part)
+    {
+        if (part >= s_claimed.Length || Interlocked.Exchange(ref s_claimed[part], 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            s_body(s_ctx, part);
+        }
+        catch (Exception e)
+        {
+            // Rethrown on the caller; a worker thread must not die.
+            Interlocked.CompareExchange(ref s_error, e, null);
+        }
+        finally
+        {
+            Interlocked.Increment(ref s_done);
+        }
+    }
+
     private static void EnsureWorkers(int count)
     {
         if (s_workers.Length >= count)
         {
             return;
         }
+        s_claimed = new int[count + 1];
+        Array.Fill(s_claimed, 1);
         var workers = new Worker[count];
         Array.Copy(s_workers, workers, s_workers.Length);
         for (int i = s_workers.Length; i < count; i++)
@@ -137,19 +176,7 @@ public static unsafe class WorkerPool
             {
                 Go.Wait();
                 Go.Reset();
-                try
-                {
-                    s_body(s_ctx, _part);
-                }
-                catch (Exception e)
-                {
-                    // Rethrown on the caller; a worker thread must not die.
-                    Interlocked.CompareExchange(ref s_error, e, null);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref s_pending);
-                }
+                TryRun(_part);
             }
         }
     }
