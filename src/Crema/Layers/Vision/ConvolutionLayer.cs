@@ -47,7 +47,8 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
             }
             if (weightGrad)
             {
-                WeightGemm(bottomData.Slice(n * BottomDim, BottomDim), topImage, weightDiff, col);
+                // weightDiff here is the part's transposed accumulator (see WeightGemmTransposed).
+                WeightGemmTransposed(bottomData.Slice(n * BottomDim, BottomDim), topImage, weightDiff, col);
             }
             if (propagateDown[index])
             {
