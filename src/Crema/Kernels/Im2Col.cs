@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Crema.Kernels;
@@ -10,6 +11,7 @@ namespace Crema.Kernels;
 public static class Im2Col
 {
     /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Im2Col2D(ReadOnlySpan<float> im, int channels, int height, int width,
         int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> col)
     {
@@ -77,6 +79,7 @@ public static class Im2Col
     }
 
     /// <summary>2-D col2im: adds every column entry back into its image position (im is accumulated into, not cleared).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Col2Im2D(ReadOnlySpan<float> col, int channels, int height, int width,
         int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> im)
     {
@@ -137,6 +140,7 @@ public static class Im2Col
     }
 
     // d[i] = s[i], i < n. Rows here are short (8–60 floats): the last vector overlaps the previous one instead of a scalar tail.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void CopyRow(float* d, float* s, int n)
     {
         if (Vector512.IsHardwareAccelerated && n >= 16)
@@ -172,6 +176,7 @@ public static class Im2Col
     }
 
     // d[i] += s[i], i < n.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddRow(float* d, float* s, int n)
     {
         int i = 0;
@@ -213,6 +218,7 @@ public static class Im2Col
         (input + 2 * pad - (dilation * (kernel - 1) + 1)) / stride + 1;
 
     // One walk for both directions: toColumns copies im (source) into col (dest); otherwise adds col (source) into im (dest).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransferNd(ReadOnlySpan<float> source, Span<float> dest, int channels, ReadOnlySpan<int> imShape, ReadOnlySpan<int> colShape,
         ReadOnlySpan<int> kernel, ReadOnlySpan<int> pad, ReadOnlySpan<int> stride, ReadOnlySpan<int> dilation, bool toColumns)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Crema.Kernels;
@@ -6,6 +7,7 @@ namespace Crema.Kernels;
 public static class LocalWindow
 {
     /// <summary>x, y: (channels, plane); y[c] = Σ x[c'] over c' ∈ [c − half, c + half] ∩ [0, channels). x and y must not overlap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ChannelSum(ReadOnlySpan<float> x, Span<float> y, int channels, int plane, int half)
     {
         for (int c = 0; c < channels; c++)
@@ -24,6 +26,7 @@ public static class LocalWindow
     /// x, y: (height, width); y[h, w] = Σ x over the window [h ± half] × [w ± half] clipped to the plane.
     /// Separable: row sums into <paramref name="scratch"/> (height·width), then column sums. x and y must not overlap.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SpatialSum(ReadOnlySpan<float> x, Span<float> y, Span<float> scratch, int height, int width, int half)
     {
         for (int h = 0; h < height; h++)

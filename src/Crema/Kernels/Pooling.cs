@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Crema.Kernels;
 
 /// <summary>Geometry of 2-D pooling over (H, W) planes: window (KernelH, KernelW) every (StrideH, StrideW), padded by (PadH, PadW).</summary>
@@ -16,6 +18,7 @@ public readonly record struct PoolShape(int Height, int Width, int PooledHeight,
 public static class Pooling
 {
     /// <summary>Max over each window clipped to the image; ties keep the first in row-major order; an empty window gives −FLT_MAX and mask −1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void MaxForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output, Span<int> mask)
     {
         int pooledW = s.PooledWidth, planeOut = s.PlaneOut, planeIn = s.PlaneIn, width = s.Width;
@@ -82,6 +85,7 @@ public static class Pooling
     }
 
     /// <summary>Routes each top gradient to the input its mask names (used by MAX and by STOCHASTIC in training).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaskBackward(ReadOnlySpan<float> topDiff, ReadOnlySpan<int> mask, int planes, in PoolShape s, Span<float> bottomDiff)
     {
         for (int p = 0; p < planes; p++)
@@ -103,6 +107,7 @@ public static class Pooling
     /// Mean over each window. NOTE: the divisor is the window clipped to the padded image (in + pad), counted before
     /// clipping to the image, so padded cells count as zeros, as in Caffe.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AveForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output)
     {
         for (int p = 0; p < planes; p++)
@@ -126,6 +131,7 @@ public static class Pooling
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AveBackward(ReadOnlySpan<float> topDiff, int planes, in PoolShape s, Span<float> bottomDiff)
     {
         for (int p = 0; p < planes; p++)

@@ -379,6 +379,7 @@ public abstract class ConvolutionLayerBase : Layer
     }
 
     // dst (cols, rows) += src (rows, cols)ᵀ, in 16×16 blocks so both sides stay in cache.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void AddTransposed(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
     {
         const int Block = 16;
