@@ -296,6 +296,7 @@ public static unsafe class Gemm
 
     // y[j0..j1) = beta·y + Σ_i (alpha·x[i])·a[i, j], a: (m, n); rows in ascending order, one fma per row,
     // identical in the vector body and the scalar tail.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemvTransposed(float* a, int m, int n, float alpha, float* x, float beta, float* y, int j0, int j1)
     {
         for (int j = j0; j < j1; j++)
@@ -358,6 +359,7 @@ public static unsafe class Gemm
     }
 
     // Σ a[p]·x[p]: 4 independent Vector512 (or Vector256) accumulators, then the scalar tail.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot(float* a, float* x, int n)
     {
         int p = 0;
@@ -400,6 +402,7 @@ public static unsafe class Gemm
     // ---------------------------------------------------------------- blocked driver
 
     // Computes C[i0..i1, j0..j1]; j0 is a multiple of TK.NR and i0 of MR so tiles line up for any thread split.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked<TK>(GemmArgs* g, int i0, int i1, int j0, int j1) where TK : struct, IMicroKernel
     {
         int nr = TK.NR, step = TK.Step;
@@ -492,6 +495,7 @@ public static unsafe class Gemm
 
     // a: a transposed A stored (k, m), lda = m, at depth pc; packs op(A) rows [ic, ic + mc) × depth [0, kc).
     // Output: 6-row slivers, sliver s at s*6*kc, element (r, p) at p*6 + r, rows past mc zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(float* a, int lda, int ic, int mc, int kc, float* dst)
     {
         for (int ir = 0; ir < mc; ir += MR)
@@ -525,6 +529,7 @@ public static unsafe class Gemm
     // b: rows [0, kc) × columns [0, nc) of B stored (k, n), leading dimension ldb.
     // Output: slivers of nr columns (the last one `width` = cols rounded up to step), sliver at jr*kc,
     // element (p, j) at p*width + j, padding columns zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(float* b, int ldb, int kc, int nc, int nr, int step, float* dst)
     {
         for (int jr = 0; jr < nc; jr += nr)
@@ -569,6 +574,7 @@ public static unsafe class Gemm
 
     // b: B stored (n, k) (op(B) = Bᵀ), pointing at column jc's row and depth pc; ldb = k.
     // Same output layout as PackB: element (p, j) = b[j*ldb + p].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBTransposed(float* b, int ldb, int kc, int nc, int nr, int step, float* dst)
     {
         for (int jr = 0; jr < nc; jr += nr)
