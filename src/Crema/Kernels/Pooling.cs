@@ -123,7 +123,7 @@ public static class Pooling
                     float sum = 0;
                     for (int h = hStart; h < hEnd; h++)
                     {
-                        sum += System.Numerics.Tensors.TensorPrimitives.Sum(x.Slice(h * s.Width + wStart, wEnd - wStart));
+                        sum += RowSum(x.Slice(h * s.Width + wStart, wEnd - wStart));
                     }
                     output[o] = sum / (hSize * wSize);
                 }
@@ -147,8 +147,7 @@ public static class Pooling
                     float g = topDiff[o] / (hSize * wSize);
                     for (int h = hStart; h < hEnd; h++)
                     {
-                        var row = dx.Slice(h * s.Width + wStart, wEnd - wStart);
-                        System.Numerics.Tensors.TensorPrimitives.Add(row, g, row);
+                        AddToRow(dx.Slice(h * s.Width + wStart, wEnd - wStart), g);
                     }
                 }
             }
@@ -272,6 +271,34 @@ public static class Pooling
                     }
                 }
             }
+        }
+    }
+
+    // Pooling windows are mostly 2–3 wide: below 4 elements TensorPrimitives adds in this same order, without the call's overhead.
+    private static float RowSum(ReadOnlySpan<float> row)
+    {
+        if (row.Length >= 4)
+        {
+            return System.Numerics.Tensors.TensorPrimitives.Sum(row);
+        }
+        float sum = 0;
+        foreach (float v in row)
+        {
+            sum += v;
+        }
+        return sum;
+    }
+
+    private static void AddToRow(Span<float> row, float g)
+    {
+        if (row.Length >= 4)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(row, g, row);
+            return;
+        }
+        for (int i = 0; i < row.Length; i++)
+        {
+            row[i] += g;
         }
     }
 
