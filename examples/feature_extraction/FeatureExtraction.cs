@@ -46,7 +46,6 @@ public static class FeatureExtraction
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         Directory.CreateDirectory(options.Out);
-        using var quiet = Log.Capture([]); // the nets' set-up logs (Caffe's glog lines) would drown the results
         var timer = Stopwatch.StartNew();
         output.WriteLine("== (a) LeNet on MNIST: ip1 features (500-d) ==");
         LeNet(options, output);
@@ -67,6 +66,7 @@ public static class FeatureExtraction
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         Directory.CreateDirectory(options.Out);
+        using var quiet = Log.Capture([]); // the nets' set-up logs (Caffe's glog lines) would drown the results
         string trainDb = EnsureMnistDb(options, "train");
         string testDb = EnsureMnistDb(options, "test");
         string model = Path.Combine(options.RepoRoot, "examples", "mnist", "lenet_train_test.prototxt");
@@ -280,6 +280,7 @@ public static class FeatureExtraction
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         Directory.CreateDirectory(options.Out);
+        using var quiet = Log.Capture([]); // the nets' set-up logs (Caffe's glog lines) would drown the results
         string dir = options.ExampleDirectory;
         string[] images = [Path.Combine(dir, "cat.jpg"), Path.Combine(dir, "fish-bike.jpg")];
         string[] labels = File.ReadAllLines(Path.Combine(dir, "synset_words.txt"));
@@ -347,6 +348,7 @@ public static class FeatureExtraction
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         Directory.CreateDirectory(options.Out);
+        using var quiet = Log.Capture([]); // the nets' set-up logs (Caffe's glog lines) would drown the results
         string deploy = Path.Combine(options.ExampleDirectory, "caffenet_deploy.prototxt");
         using var net = new Net(ProtoFiles.ReadNetText(deploy), Phase.Test);
         // No bvlc_reference_caffenet.caffemodel here (233 MB): random weights. With the real file, call
