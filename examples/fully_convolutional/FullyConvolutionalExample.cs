@@ -69,7 +69,7 @@ public static class FullyConvolutionalExample
         Convert(mnist, "test", testDb, o.TestDigits);
         var testImages = IdxFile.Read(Path.Combine(mnist, "test-images-idx3-ubyte.gz"), o.TestDigits);
         byte[] testLabels = IdxFile.Read(Path.Combine(mnist, "test-labels-idx1-ubyte.gz"), o.TestDigits).Data;
-        output.WriteLine($"Converted {o.TrainDigits} training and {o.TestDigits} test digits to LMDBs in {work}");
+        output.WriteLine($"Converted {o.TrainDigits} training and {o.TestDigits} test digits to LMDBs in {Display(root, work)}");
         output.WriteLine();
 
         // Crema logs like Caffe (glog lines on stderr); we keep them and print only the training progress.
@@ -135,7 +135,7 @@ public static class FullyConvolutionalExample
         FillDigits(reloaded.Blob("data"), testImages, digits);
         reloaded.Forward();
         float reloadDiff = MaxAbsDifference(fullConv.Blob("prob").Data, reloaded.Blob("prob").Data);
-        output.WriteLine($"   saved {modelPath} ({new FileInfo(modelPath).Length} bytes); reloaded into lenet_full_conv.prototxt: max |difference| {Log.Num(reloadDiff)}");
+        output.WriteLine($"   saved {Display(root, modelPath)} ({new FileInfo(modelPath).Length} bytes); reloaded into lenet_full_conv.prototxt: max |difference| {Log.Num(reloadDiff)}");
         float fullConvAccuracy = Score(Path.Combine(here, "lenet_full_conv_test.prototxt"), testDb, modelPath, o.TestDigits);
         output.WriteLine($"   lenet_full_conv_test.prototxt + that file on the test LMDB (what `crema test` runs): accuracy {Log.Num(fullConvAccuracy)}");
         output.WriteLine();
@@ -347,6 +347,13 @@ public static class FullyConvolutionalExample
         }
         Directory.CreateDirectory(Path.GetDirectoryName(db)!);
         MnistConverter.Convert(Path.Combine(mnist, $"{split}-images-idx3-ubyte.gz"), Path.Combine(mnist, $"{split}-labels-idx1-ubyte.gz"), db, maxItems: digits);
+    }
+
+    // Paths inside the repository print relative to its root, as the README's commands use them.
+    private static string Display(string root, string path)
+    {
+        string relative = Path.GetRelativePath(root, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
     }
 
     // "I1127 06:45:52.267507 15299 solver.cs:264] Iteration 100, loss = 0.17" → "Iteration 100, loss = 0.17"

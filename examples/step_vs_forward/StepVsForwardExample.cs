@@ -55,7 +55,7 @@ public static class StepVsForwardExample
         Convert(mnist, "train", trainDb, o.TrainDigits);
         Convert(mnist, "test", testDb, o.TestDigits);
         byte[] trainLabels = IdxFile.Read(Path.Combine(mnist, "train-labels-idx1-ubyte.gz"), o.TrainDigits).Data;
-        output.WriteLine($"Converted {o.TrainDigits} training and {o.TestDigits} test digits to LMDBs in {work}");
+        output.WriteLine($"Converted {o.TrainDigits} training and {o.TestDigits} test digits to LMDBs in {Display(root, work)}");
 
         // The solver file names the net file; we keep the net as written and only point its Data layers at our LMDBs.
         var solverParam = ProtoFiles.ReadSolver(Path.Combine(root, "examples", "step_vs_forward", "solver.prototxt"));
@@ -226,6 +226,13 @@ public static class StepVsForwardExample
             }
         }
         return (shared, total);
+    }
+
+    // Paths inside the repository print relative to its root, as the README's commands use them.
+    private static string Display(string root, string path)
+    {
+        string relative = Path.GetRelativePath(root, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
     }
 
     // "I1127 06:45:52.267507 15299 solver.cs:264] Iteration 100, loss = 0.17" → "Iteration 100, loss = 0.17"
