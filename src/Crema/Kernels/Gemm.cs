@@ -142,19 +142,28 @@ public static unsafe class Gemm
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        CheckLength("a", aLength, (long)m * k, $"op(A) is {m}x{k}");
-        CheckLength("b", bLength, (long)k * n, $"op(B) is {k}x{n}");
-        CheckLength("c", cLength, (long)m * n, $"C is {m}x{n}");
+        // NOTE: messages are built only on failure, so a valid call allocates nothing.
+        if (!Fits(aLength, (long)m * k) || !Fits(bLength, (long)k * n) || !Fits(cLength, (long)m * n))
+        {
+            CheckLength("a", aLength, (long)m * k, $"op(A) is {m}x{k}");
+            CheckLength("b", bLength, (long)k * n, $"op(B) is {k}x{n}");
+            CheckLength("c", cLength, (long)m * n, $"C is {m}x{n}");
+        }
     }
 
     internal static void ValidateGemv(bool transA, int m, int n, int aLength, int xLength, int yLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        CheckLength("a", aLength, (long)m * n, $"A is {m}x{n}");
-        CheckLength("x", xLength, transA ? m : n, transA ? $"Aᵀ is {n}x{m}" : $"A is {m}x{n}");
-        CheckLength("y", yLength, transA ? n : m, transA ? $"Aᵀ is {n}x{m}" : $"A is {m}x{n}");
+        if (!Fits(aLength, (long)m * n) || !Fits(xLength, transA ? m : n) || !Fits(yLength, transA ? n : m))
+        {
+            CheckLength("a", aLength, (long)m * n, $"A is {m}x{n}");
+            CheckLength("x", xLength, transA ? m : n, transA ? $"Aᵀ is {n}x{m}" : $"A is {m}x{n}");
+            CheckLength("y", yLength, transA ? n : m, transA ? $"Aᵀ is {n}x{m}" : $"A is {m}x{n}");
+        }
     }
+
+    private static bool Fits(int length, long needed) => needed <= int.MaxValue && length >= needed;
 
     private static void CheckLength(string name, int length, long needed, string what)
     {

@@ -49,10 +49,12 @@ public class ModelZooTests
         var param = ProtoFiles.ReadNetText(path);
         string folder = PrepareFolder(rel, path);
         bool deploy = !param.Layer.Any(l => l.Include.Any(r => r.HasPhase) || l.Exclude.Any(r => r.HasPhase) || l.Type.Contains("Loss", StringComparison.Ordinal));
+        // Nets whose test data layers are chosen by stage (mnist_autoencoder's test-on-train / test-on-test) get the first stage.
+        string? stage = param.Layer.SelectMany(l => l.Include).SelectMany(r => r.Stage).FirstOrDefault();
         foreach (var phase in deploy ? [Phase.Test] : new[] { Phase.Train, Phase.Test })
         {
             var dummy = WithDummyInputs(param, rel, IsHeavy(rel) ? 1 : 2);
-            using var net = new Net(dummy, phase, folder);
+            using var net = new Net(dummy, phase, folder, 0, stage == null ? null : [stage]);
             Assert.NotEmpty(net.Layers);
             if (forward)
             {

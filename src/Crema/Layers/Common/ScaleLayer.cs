@@ -58,12 +58,12 @@ public sealed class ScaleLayer(LayerParameter param) : Layer(param)
     {
         var scale = bottom.Count > 1 ? bottom[1] : Blobs[0];
         string? error = AxisOperand.TryResolve(bottom[0], scale, _axis, "scale", out _outer, out _dim, out _inner);
-        if (error == null && _biasTerm)
+        Check(error == null, $"{error}");
+        if (_biasTerm)
         {
             var bias = Blobs[BiasIndex(bottom.Count)];
             Check(bias.Count == _dim, $"bias has {bias.Count} values ({bias.ShapeString()}), the scale has {_dim}");
         }
-        Check(error == null, $"{error}");
         if (bottom[0] == top[0] && _input.Length < bottom[0].Count)
         {
             _input = new float[bottom[0].Count];

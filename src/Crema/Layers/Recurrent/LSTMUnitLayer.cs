@@ -26,13 +26,13 @@ public sealed class LSTMUnitLayer(LayerParameter param) : Layer(param)
         var x = bottom[1];
         var cont = bottom[2];
         Check(cPrev.NumAxes == 3 && cPrev.ShapeAt(0) == 1,
-            $"c_prev (bottom #0) must be (1, N, D), got {cPrev.ShapeString()}");
+            $"c_prev (bottom #0) must be (1, N, D), got {Dims(cPrev)}");
         _n = cPrev.ShapeAt(1);
         _d = cPrev.ShapeAt(2);
         Check(x.NumAxes == 3 && x.ShapeAt(0) == 1 && x.ShapeAt(1) == _n && x.ShapeAt(2) == 4 * _d,
-            $"gate input (bottom #1) must be (1, {_n}, {4 * _d}) for c_prev {cPrev.ShapeString()}, got {x.ShapeString()}");
+            $"gate input (bottom #1) must be (1, {_n}, {4 * _d}) for c_prev {Dims(cPrev)}, got {Dims(x)}");
         Check(cont.NumAxes == 2 && cont.ShapeAt(0) == 1 && cont.ShapeAt(1) == _n,
-            $"cont (bottom #2) must be (1, {_n}), got {cont.ShapeString()}");
+            $"cont (bottom #2) must be (1, {_n}), got {Dims(cont)}");
         top[0].ReshapeLike(cPrev);
         top[1].ReshapeLike(cPrev);
         _acts.ReshapeLike(x);
@@ -58,4 +58,7 @@ public sealed class LSTMUnitLayer(LayerParameter param) : Layer(param)
         LstmKernels.UnitBackward(_n, _d, bottom[0].Data, _acts.Data, top[0].Data, bottom[2].Data, top[0].Diff, top[1].Diff,
             dcPrev, dGates);
     }
+
+    /// <summary>"(3, 2, 4)": the shape as messages print it.</summary>
+    private static string Dims(Blob blob) => $"({string.Join(", ", blob.Shape)})";
 }

@@ -64,12 +64,12 @@ public abstract class RecurrentLayer(LayerParameter param) : Layer(param)
         var p = Param.RecurrentParam ?? new RecurrentParameter();
         Check(p.NumOutput > 0, $"num_output must be > 0, got {p.NumOutput}");
         D = checked((int)p.NumOutput);
-        Check(bottom[0].NumAxes >= 2, $"x (bottom #0) must have at least 2 axes (T, N, ...), got {bottom[0].ShapeString()}");
+        Check(bottom[0].NumAxes >= 2, $"x (bottom #0) must have at least 2 axes (T, N, ...), got {Dims(bottom[0])}");
         InputDim = bottom[0].CountFrom(2);
         HasStaticInput = bottom.Count > 2 + ExposedCount;
         if (HasStaticInput)
         {
-            Check(bottom[2].NumAxes >= 1, $"x_static (bottom #2) must have at least 1 axis (N, ...), got {bottom[2].ShapeString()}");
+            Check(bottom[2].NumAxes >= 1, $"x_static (bottom #2) must have at least 1 axis (N, ...), got {Dims(bottom[2])}");
             StaticDim = bottom[2].CountFrom(1);
         }
         var specs = ParamSpecs();
@@ -79,7 +79,7 @@ public abstract class RecurrentLayer(LayerParameter param) : Layer(param)
             for (int i = 0; i < specs.Count; i++)
             {
                 Check(Blobs[i].Shape.SequenceEqual(specs[i].Shape),
-                    $"{specs[i].Name} (blob #{i}) has shape {Blobs[i].ShapeString()}, expected ({string.Join(", ", specs[i].Shape)})");
+                    $"{specs[i].Name} (blob #{i}) has shape {Dims(Blobs[i])}, expected ({string.Join(", ", specs[i].Shape)})");
             }
         }
         else
@@ -101,25 +101,25 @@ public abstract class RecurrentLayer(LayerParameter param) : Layer(param)
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         var x = bottom[0];
-        Check(x.NumAxes >= 2, $"x (bottom #0) must have at least 2 axes (T, N, ...), got {x.ShapeString()}");
-        Check(x.CountFrom(2) == InputDim, $"x (bottom #0) {x.ShapeString()} has {x.CountFrom(2)} inputs per step, the weights expect {InputDim}");
+        Check(x.NumAxes >= 2, $"x (bottom #0) must have at least 2 axes (T, N, ...), got {Dims(x)}");
+        Check(x.CountFrom(2) == InputDim, $"x (bottom #0) {Dims(x)} has {x.CountFrom(2)} inputs per step, the weights expect {InputDim}");
         T = x.ShapeAt(0);
         N = x.ShapeAt(1);
-        Check(T > 0, $"x (bottom #0) {x.ShapeString()} has no timesteps");
+        Check(T > 0, $"x (bottom #0) {Dims(x)} has no timesteps");
         var cont = bottom[1];
         Check(cont.NumAxes == 2 && cont.ShapeAt(0) == T && cont.ShapeAt(1) == N,
-            $"cont (bottom #1) has shape {cont.ShapeString()}, expected (T, N) = ({T}, {N}) to match x {x.ShapeString()}");
+            $"cont (bottom #1) has shape {Dims(cont)}, expected (T, N) = ({T}, {N}) to match x {Dims(x)}");
         if (HasStaticInput)
         {
             var s = bottom[2];
             Check(s.NumAxes >= 1 && s.ShapeAt(0) == N && s.CountFrom(1) == StaticDim,
-                $"x_static (bottom #2) has shape {s.ShapeString()}, expected {N} streams of {StaticDim} values");
+                $"x_static (bottom #2) has shape {Dims(s)}, expected {N} streams of {StaticDim} values");
         }
         for (int k = 0; k < ExposedCount; k++)
         {
             var h = bottom[StateBottomOffset + k];
             Check(h.NumAxes == 3 && h.ShapeAt(0) == 1 && h.ShapeAt(1) == N && h.ShapeAt(2) == D,
-                $"initial state (bottom #{StateBottomOffset + k}) has shape {h.ShapeString()}, expected (1, {N}, {D})");
+                $"initial state (bottom #{StateBottomOffset + k}) has shape {Dims(h)}, expected (1, {N}, {D})");
         }
         Reshape3(top[0], T, N, D);
         for (int k = 0; k < StateCount; k++)
@@ -223,4 +223,7 @@ public abstract class RecurrentLayer(LayerParameter param) : Layer(param)
             TensorPrimitives.Add(acc, x.Slice(i * d, d), acc);
         }
     }
+
+    /// <summary>"(3, 2, 4)": the shape as messages print it.</summary>
+    protected static string Dims(Blob blob) => $"({string.Join(", ", blob.Shape)})";
 }

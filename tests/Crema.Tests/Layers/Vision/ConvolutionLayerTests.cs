@@ -214,6 +214,27 @@ public class ConvolutionLayerTests
         TestBlobs.AssertClose(biasOnce.Select(v => 2 * v).ToArray(), layer.Blobs[1].Diff);
     }
 
+    [Theory]
+    [InlineData("Convolution")]
+    [InlineData("Deconvolution")]
+    public void Backward_RespectsPropagateDownAndParamFlags(string type)
+    {
+        var c = Cases["padded"];
+        var bottom = new[] { TestBlobs.Gaussian(1701, 1f, c.Shape) };
+        var top = new[] { new Blob() };
+        Rng.Seed(1701);
+        Layer layer = type == "Convolution" ? new ConvolutionLayer(c.Param(type)) : new DeconvolutionLayer(c.Param(type));
+        layer.SetUp(bottom, top);
+        layer.ParamPropagateDown.AddRange([false, true]);
+        layer.Forward(bottom, top);
+        top[0].Diff.Fill(1f);
+        bottom[0].Diff.Fill(7f);
+        layer.Backward(top, [false], bottom);
+        Assert.All(bottom[0].Diff.ToArray(), v => Assert.Equal(7f, v));
+        Assert.All(layer.Blobs[0].Diff.ToArray(), v => Assert.Equal(0f, v));
+        Assert.True(layer.Blobs[1].Diff.ToArray().All(v => v > 0));
+    }
+
     [Fact]
     public void LoadedBlobs_AreKeptAndShapeChecked()
     {
