@@ -33,9 +33,35 @@ public abstract class Solver : IDisposable
             Rng.Seed(param.RandomSeed);
         }
         Log.Info("Initializing solver from parameters: ");
+        CheckSnapshotWritePermissions();
         InitTrainNet();
         InitTestNets();
         Log.Info("Solver scaffolding done.");
+    }
+
+    // As Caffe: with periodic snapshots, find an unwritable snapshot_prefix now rather than after the first N iterations.
+    private void CheckSnapshotWritePermissions()
+    {
+        if (Param.Snapshot <= 0)
+        {
+            return;
+        }
+        string probe = SnapshotFilename(".tempfile");
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(probe));
+        if (folder != null && !Directory.Exists(folder))
+        {
+            throw new CremaException($"solver: cannot write to snapshot_prefix '{Param.SnapshotPrefix}': folder '{folder}' does not exist");
+        }
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CremaException($"solver: cannot write to snapshot_prefix '{Param.SnapshotPrefix}' ({probe}): {e.Message}", e);
+        }
     }
 
     public SolverParameter Param { get; }
