@@ -2,7 +2,7 @@
 # Trains LeNet on the full Fashion-MNIST (60,000 train / 10,000 test) with Caffe's lenet_solver settings.
 # Usage: examples/fashion_mnist/train.sh [folder with the four IDX .gz files]
 # Data, in this order: the folder given; /work/shared/data/fashion-mnist; Debian's dataset-fashion-mnist package
-# (installed with apt-get if missing). Extra arguments after the folder go to `crema train`.
+# (/usr/share/datasets/fashion-mnist, installed with apt-get if missing). Extra arguments after the folder go to `crema train`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 FILES=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
@@ -19,8 +19,10 @@ if [ $# -gt 0 ] && [ "${1:0:1}" != "-" ]; then
   has_all "$DATA" || { echo "train.sh: $DATA lacks one of: ${FILES[*]}" >&2; exit 1; }
 elif has_all /work/shared/data/fashion-mnist; then
   DATA=/work/shared/data/fashion-mnist
+elif has_all /usr/share/datasets/fashion-mnist; then
+  DATA=/usr/share/datasets/fashion-mnist
 else
-  # Debian's package puts the files under /usr/share/dataset-fashion-mnist (older releases: .../fashion-mnist).
+  # Debian's package installs the files under /usr/share/datasets/fashion-mnist; ask dpkg in case that moves.
   if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
     echo "train.sh: no data folder given; installing Debian's dataset-fashion-mnist" >&2
     apt-get install -y dataset-fashion-mnist >&2 || {
