@@ -38,7 +38,7 @@ public sealed class EncodedDatumTests : IDisposable
     // PNG kept as PNG and JPEG kept as the file's bytes decode exactly; re-encoding as JPEG is lossy.
     [Theory]
     [InlineData("png", "", 0)]
-    [InlineData("png", "jpg", 12)]
+    [InlineData("png", "jpg", 32)]
     [InlineData("jpg", "", 0)]
     [InlineData("jpg", "png", 0)]
     public void Forward_EncodedLmdb_MatchesRawLmdb(string source, string encodeType, int tolerance)
@@ -72,6 +72,9 @@ public sealed class EncodedDatumTests : IDisposable
             Assert.Equal(expected[i].AsSpan(0, 5).ToArray(), actual[i].AsSpan(0, 5).ToArray()); // shape and label
             float worst = expected[i].Zip(actual[i], (a, b) => MathF.Abs(a - b)).Max();
             Assert.True(worst <= tolerance * 0.5f, $"item {i}: largest difference {worst} > {tolerance} grey levels × scale 0.5");
+            // JPEG at quality 95 errs by a few levels on average (the pattern's wrap from 255 to 0 rings more).
+            float mean = expected[i].Zip(actual[i], (a, b) => MathF.Abs(a - b)).Average();
+            Assert.True(mean <= (tolerance == 0 ? 0 : 2.5f), $"item {i}: mean difference {mean}");
         }
     }
 

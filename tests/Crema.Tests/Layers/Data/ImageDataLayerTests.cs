@@ -250,6 +250,8 @@ public sealed class ImageDataLayerTests : IDisposable
         Assert.Contains("'images'", e.Message, StringComparison.Ordinal);
         Assert.Contains($"{list}:4", e.Message, StringComparison.Ordinal);
         Assert.Contains("img3.png", e.Message, StringComparison.Ordinal);
+        // The loader has stopped: later calls fail the same way rather than wait for a batch that never comes.
+        Assert.Same(e, Assert.Throws<CremaException>(() => layer.Forward([], [data, label])));
     }
 
     [Theory]
