@@ -83,6 +83,33 @@ public sealed class HDF5OutputLayerTests : IDisposable
     }
 
     [Fact]
+    public void Net_ImageDataIntoHDF5Output_WritesEveryBatchWhenTheNetIsDisposed()
+    {
+        TestImages.WritePngs(_dir.Combine("root"), 3, 4, 5);
+        File.WriteAllLines(_dir.Combine("list.txt"), ["img0.png 0", "img1.png 1", "img2.png 2"]);
+        string file = _dir.Combine("dump.h5");
+        string prototxt = $$"""
+            layer { name: "images" type: "ImageData" top: "data" top: "label"
+                    image_data_param { source: "{{_dir.Combine("list.txt")}}" root_folder: "{{_dir.Combine("root")}}/" batch_size: 2 }
+                    transform_param { scale: 0.5 } }
+            layer { name: "out" type: "HDF5Output" bottom: "data" bottom: "label" hdf5_output_param { file_name: "{{file}}" } }
+            """;
+        using (var net = NetBuilder.Build(prototxt, Phase.Test))
+        {
+            net.Forward();
+            net.Forward();
+        }
+        var (values, shape) = Hdf5Datasets.ReadFloats(file, "data");
+        Assert.Equal([4, 3, 4, 5], shape);
+        int[] order = [0, 1, 2, 0];
+        for (int item = 0; item < 4; item++)
+        {
+            Assert.Equal(TestImages.Pixel(order[item], 2, 3, 4) * 0.5f, values[(item * 60) + 59]);
+        }
+        Assert.Equal([0f, 1, 2, 0], Hdf5Datasets.ReadFloats(file, "label").Values);
+    }
+
+    [Fact]
     public void SetUp_BadParameters_NameTheLayer()
     {
         var e = Assert.Throws<CremaException>(() => new HDF5OutputLayer(Param("")).SetUp([new Blob(1), new Blob(1)], []));
