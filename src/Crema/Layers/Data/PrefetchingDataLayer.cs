@@ -16,7 +16,6 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private Thread? _thread;
     private Batch? _current;
-    private Exception? _failure;
     private bool _disposed;
 
     protected PrefetchingDataLayer(LayerParameter param) : base(param) { }
@@ -26,6 +25,9 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
     {
         public Blob Data { get; } = new();
         public Blob Label { get; } = new();
+
+        /// <summary>Set on the marker batch queued after the last good one when loading failed.</summary>
+        internal Exception? Failure { get; init; }
     }
 
     public override BlobCount BottomCount => BlobCount.Exactly(0);
@@ -81,9 +83,11 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
             _current = null;
         }
         var batch = _full.Take();
-        if (_failure != null)
+        if (batch.Failure is { } failure)
         {
-            throw _failure as CremaException ?? Error($"loading data failed: {_failure.Message}");
+            // Batches loaded before the failure were served first; keep the marker so later calls fail too instead of waiting.
+            _full.Add(batch);
+            throw failure as CremaException ?? Error($"loading data failed: {failure.Message}");
         }
         _current = batch;
         top[0].ReshapeLike(batch.Data);
@@ -112,8 +116,7 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
         catch (Exception e)
         {
             // Hand the error to Forward, which is waiting on the full queue.
-            _failure = e;
-            _full.Add(new Batch());
+            _full.Add(new Batch { Failure = e });
         }
     }
 
