@@ -15,6 +15,7 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
     private readonly BlockingCollection<Batch> _full = new(new ConcurrentQueue<Batch>());
     private readonly CancellationTokenSource _stop = new();
     private Thread? _thread;
+    private int _threadSeed;
     private Batch? _current;
     private bool _disposed;
 
@@ -61,6 +62,9 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
             }
             _free.Add(batch);
         }
+        // As Caffe's InternalThread: the worker's random stream is seeded from a draw of the creating thread's stream,
+        // so crops and mirrors repeat run to run and no other thread's seeding can change them.
+        _threadSeed = Rng.NextSeed();
         _thread = new Thread(PrefetchLoop) { IsBackground = true, Name = $"prefetch {Name}" };
         _thread.Start();
     }
@@ -101,6 +105,7 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
 
     private void PrefetchLoop()
     {
+        Rng.SeedThisThread(_threadSeed);
         try
         {
             while (!_stop.IsCancellationRequested)
