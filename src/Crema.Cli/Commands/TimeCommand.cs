@@ -1,6 +1,7 @@
 using Crema.Proto;
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Crema.Nets;
 
 namespace Crema.Cli.Commands;
@@ -85,11 +86,58 @@ internal static class TimeCommand
             Log.Info($"{name}\tforward: {Log.Num(Ms(forwardTicks[i]) / iters)} ms.");
             Log.Info($"{name}\tbackward: {Log.Num(Ms(backwardTicks[i]) / iters)} ms.");
         }
+        // A separate block, so tools that parse Caffe's per-layer lines above still read them unchanged.
+        Log.Info("GFLOP/s per layer:");
+        for (int i = 0; i < layers.Count; i++)
+        {
+            double flop = ForwardFlop(net, i);
+            if (flop <= 0)
+            {
+                continue;
+            }
+            // Backward: the weight gradient always, the bottom gradient only where it is propagated (another forward's worth each).
+            double backwardFlop = flop * (1 + (net.BottomNeedsBackward(i).Count > 0 && net.BottomNeedsBackward(i)[0] ? 1 : 0));
+            double fwd = flop / (Ms(forwardTicks[i]) / iters) / 1e6, bwd = backwardFlop / (Ms(backwardTicks[i]) / iters) / 1e6;
+            Log.Info($"{layers[i].Name.PadLeft(10)}\tforward: {fwd.ToString("F1", CultureInfo.InvariantCulture)} GFLOP/s\tbackward: {bwd.ToString("F1", CultureInfo.InvariantCulture)} GFLOP/s");
+        }
         Log.Info($"Average Forward pass: {Log.Num(Ms(forwardTotal) / iters)} ms.");
         Log.Info($"Average Backward pass: {Log.Num(Ms(backwardTotal) / iters)} ms.");
         Log.Info($"Average Forward-Backward: {Log.Num(total.Elapsed.TotalMilliseconds / iters)} ms.");
         Log.Info($"Total Time: {Log.Num(total.Elapsed.TotalMilliseconds)} ms.");
         Log.Info("*** Benchmark ends ***");
+    }
+
+    // Multiply-adds × 2 of one forward: every weight meets every output position (Convolution), every input position
+    // (Deconvolution) or every row (InnerProduct). 0 for other layers.
+    internal static double ForwardFlop(Net net, int i)
+    {
+        var layer = net.Layers[i];
+        if (layer.Blobs.Count == 0)
+        {
+            return 0;
+        }
+        double weights = layer.Blobs[0].Count;
+        var bottom = net.BottomsOf(i)[0];
+        var top = net.TopsOf(i)[0];
+        switch (layer.Type)
+        {
+            case "Convolution":
+            case "Deconvolution":
+            {
+                var sides = layer.Type == "Convolution" ? top : bottom;
+                int axis = layer.Param.ConvolutionParam?.Axis ?? 1;
+                axis = sides.CanonicalAxis(axis);
+                double positions = (double)sides.CountRange(0, axis) * sides.CountFrom(axis + 1);
+                return 2 * weights * positions * net.BottomsOf(i).Count;
+            }
+            case "InnerProduct":
+            {
+                int axis = bottom.CanonicalAxis(layer.Param.InnerProductParam?.Axis ?? 1);
+                return 2 * weights * bottom.CountRange(0, axis);
+            }
+            default:
+                return 0;
+        }
     }
 
     private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;

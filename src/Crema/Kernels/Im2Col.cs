@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Crema.Kernels;
 
 /// <summary>
@@ -8,41 +10,65 @@ namespace Crema.Kernels;
 public static class Im2Col
 {
     /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
-    public static void Im2Col2D(ReadOnlySpan<float> im, int channels, int height, int width,
+    public static unsafe void Im2Col2D(ReadOnlySpan<float> im, int channels, int height, int width,
         int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> col)
     {
         int outH = OutputSize(height, kernelH, padH, strideH, dilationH);
         int outW = OutputSize(width, kernelW, padW, strideW, dilationW);
         int planeIn = height * width;
         int planeOut = outH * outW;
-        int row = 0;
-        for (int c = 0; c < channels; c++)
+        if (channels <= 0 || planeOut <= 0)
         {
-            var plane = im.Slice(c * planeIn, planeIn);
-            for (int ki = 0; ki < kernelH; ki++)
+            return;
+        }
+        // The pointer loops below index within these bounds only.
+        if (planeIn > 0)
+        {
+            _ = im[(channels * planeIn) - 1];
+        }
+        _ = col[(channels * kernelH * kernelW * planeOut) - 1];
+        fixed (float* pim = im)
+        fixed (float* pcol = col)
+        {
+            float* dst = pcol;
+            for (int c = 0; c < channels; c++)
             {
-                for (int kj = 0; kj < kernelW; kj++, row++)
+                float* plane = pim + ((nint)c * planeIn);
+                for (int ki = 0; ki < kernelH; ki++)
                 {
-                    var dst = col.Slice(row * planeOut, planeOut);
-                    int x0 = kj * dilationW - padW;
-                    for (int oh = 0; oh < outH; oh++)
+                    for (int kj = 0; kj < kernelW; kj++, dst += planeOut)
                     {
-                        int y = oh * strideH - padH + ki * dilationH;
-                        var dstRow = dst.Slice(oh * outW, outW);
-                        if ((uint)y >= (uint)height)
+                        int x0 = (kj * dilationW) - padW;
+                        ValidRange(x0, strideW, width, outW, out int owStart, out int owEnd);
+                        float* d = dst;
+                        for (int oh = 0; oh < outH; oh++, d += outW)
                         {
-                            dstRow.Clear();
-                            continue;
-                        }
-                        var src = plane.Slice(y * width, width);
-                        if (strideW == 1 && x0 >= 0 && x0 + outW <= width)
-                        {
-                            src.Slice(x0, outW).CopyTo(dstRow);
-                            continue;
-                        }
-                        for (int ow = 0, x = x0; ow < outW; ow++, x += strideW)
-                        {
-                            dstRow[ow] = (uint)x < (uint)width ? src[x] : 0f;
+                            int y = (oh * strideH) - padH + (ki * dilationH);
+                            if ((uint)y >= (uint)height)
+                            {
+                                new Span<float>(d, outW).Clear();
+                                continue;
+                            }
+                            float* src = plane + ((nint)y * width) + x0;
+                            for (int ow = 0; ow < owStart; ow++)
+                            {
+                                d[ow] = 0f;
+                            }
+                            if (strideW == 1)
+                            {
+                                CopyRow(d + owStart, src + owStart, owEnd - owStart);
+                            }
+                            else
+                            {
+                                for (int ow = owStart; ow < owEnd; ow++)
+                                {
+                                    d[ow] = src[(nint)ow * strideW];
+                                }
+                            }
+                            for (int ow = owEnd; ow < outW; ow++)
+                            {
+                                d[ow] = 0f;
+                            }
                         }
                     }
                 }
@@ -51,48 +77,121 @@ public static class Im2Col
     }
 
     /// <summary>2-D col2im: adds every column entry back into its image position (im is accumulated into, not cleared).</summary>
-    public static void Col2Im2D(ReadOnlySpan<float> col, int channels, int height, int width,
+    public static unsafe void Col2Im2D(ReadOnlySpan<float> col, int channels, int height, int width,
         int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> im)
     {
+        if (strideW != 1)
+        {
+            // Strided scatter-adds: the plain loop measured faster than a pointer walk (11×11 stride 4: 3.9 vs 12.9 ms).
+            Im2ColNaive.Col2Im2D(col, channels, height, width, kernelH, kernelW, padH, padW, strideH, strideW, dilationH, dilationW, im);
+            return;
+        }
         int outH = OutputSize(height, kernelH, padH, strideH, dilationH);
         int outW = OutputSize(width, kernelW, padW, strideW, dilationW);
         int planeIn = height * width;
         int planeOut = outH * outW;
-        int row = 0;
-        for (int c = 0; c < channels; c++)
+        if (channels <= 0 || planeOut <= 0)
         {
-            var plane = im.Slice(c * planeIn, planeIn);
-            for (int ki = 0; ki < kernelH; ki++)
+            return;
+        }
+        if (planeIn > 0)
+        {
+            _ = im[(channels * planeIn) - 1];
+        }
+        _ = col[(channels * kernelH * kernelW * planeOut) - 1];
+        fixed (float* pim = im)
+        fixed (float* pcol = col)
+        {
+            float* src = pcol;
+            for (int c = 0; c < channels; c++)
             {
-                for (int kj = 0; kj < kernelW; kj++, row++)
+                float* plane = pim + ((nint)c * planeIn);
+                for (int ki = 0; ki < kernelH; ki++)
                 {
-                    var src = col.Slice(row * planeOut, planeOut);
-                    int x0 = kj * dilationW - padW;
-                    for (int oh = 0; oh < outH; oh++)
+                    for (int kj = 0; kj < kernelW; kj++, src += planeOut)
                     {
-                        int y = oh * strideH - padH + ki * dilationH;
-                        if ((uint)y >= (uint)height)
+                        int x0 = (kj * dilationW) - padW;
+                        ValidRange(x0, strideW, width, outW, out int owStart, out int owEnd);
+                        float* s = src;
+                        for (int oh = 0; oh < outH; oh++, s += outW)
                         {
-                            continue;
-                        }
-                        var srcRow = src.Slice(oh * outW, outW);
-                        var dst = plane.Slice(y * width, width);
-                        if (strideW == 1 && x0 >= 0 && x0 + outW <= width)
-                        {
-                            var d = dst.Slice(x0, outW);
-                            System.Numerics.Tensors.TensorPrimitives.Add(d, srcRow, d);
-                            continue;
-                        }
-                        for (int ow = 0, x = x0; ow < outW; ow++, x += strideW)
-                        {
-                            if ((uint)x < (uint)width)
+                            int y = (oh * strideH) - padH + (ki * dilationH);
+                            if ((uint)y >= (uint)height)
                             {
-                                dst[x] += srcRow[ow];
+                                continue;
                             }
+                            float* d = plane + ((nint)y * width) + x0;
+                            AddRow(d + owStart, s + owStart, owEnd - owStart);
                         }
                     }
                 }
             }
+        }
+    }
+
+    // Output columns [start, end) whose input column x0 + ow·stride lies inside [0, width).
+    private static void ValidRange(int x0, int stride, int width, int outW, out int start, out int end)
+    {
+        start = x0 >= 0 ? 0 : Math.Min(outW, (-x0 + stride - 1) / stride);
+        end = x0 >= width ? start : Math.Max(start, Math.Min(outW, ((width - x0 + stride - 1) / stride)));
+    }
+
+    // d[i] = s[i], i < n. Rows here are short (8–60 floats): the last vector overlaps the previous one instead of a scalar tail.
+    private static unsafe void CopyRow(float* d, float* s, int n)
+    {
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            int i = 0;
+            for (; i <= n - 16; i += 16)
+            {
+                Vector512.Store(Vector512.Load(s + i), d + i);
+            }
+            if (i < n)
+            {
+                Vector512.Store(Vector512.Load(s + n - 16), d + n - 16);
+            }
+            return;
+        }
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            int i = 0;
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256.Store(Vector256.Load(s + i), d + i);
+            }
+            if (i < n)
+            {
+                Vector256.Store(Vector256.Load(s + n - 8), d + n - 8);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            d[i] = s[i];
+        }
+    }
+
+    // d[i] += s[i], i < n.
+    private static unsafe void AddRow(float* d, float* s, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - 16; i += 16)
+            {
+                Vector512.Store(Vector512.Load(d + i) + Vector512.Load(s + i), d + i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256.Store(Vector256.Load(d + i) + Vector256.Load(s + i), d + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            d[i] += s[i];
         }
     }
 

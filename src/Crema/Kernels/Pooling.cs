@@ -16,36 +16,66 @@ public readonly record struct PoolShape(int Height, int Width, int PooledHeight,
 public static class Pooling
 {
     /// <summary>Max over each window clipped to the image; ties keep the first in row-major order; an empty window gives −FLT_MAX and mask −1.</summary>
-    public static void MaxForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output, Span<int> mask)
+    public static unsafe void MaxForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output, Span<int> mask)
     {
-        for (int p = 0; p < planes; p++)
+        int pooledW = s.PooledWidth, planeOut = s.PlaneOut, planeIn = s.PlaneIn, width = s.Width;
+        if (planes <= 0 || planeOut <= 0)
         {
-            var x = input.Slice(p * s.PlaneIn, s.PlaneIn);
-            int o = p * s.PlaneOut;
-            for (int ph = 0; ph < s.PooledHeight; ph++)
+            return;
+        }
+        if (pooledW > 1024 || planeIn == 0)
+        {
+            PoolingNaive.MaxForward(input, planes, s, output, mask);
+            return;
+        }
+        // The pointer loops below stay within these bounds.
+        _ = input[(planes * planeIn) - 1];
+        _ = output[(planes * planeOut) - 1];
+        _ = mask[(planes * planeOut) - 1];
+        // Window columns depend only on pw: clip them once, not once per output.
+        Span<int> wStarts = stackalloc int[pooledW];
+        Span<int> wEnds = stackalloc int[pooledW];
+        for (int pw = 0; pw < pooledW; pw++)
+        {
+            wStarts[pw] = Math.Max((pw * s.StrideW) - s.PadW, 0);
+            wEnds[pw] = Math.Min((pw * s.StrideW) - s.PadW + s.KernelW, width);
+        }
+        fixed (float* pin = input)
+        fixed (float* pout = output)
+        fixed (int* pmask = mask)
+        fixed (int* pws = wStarts)
+        fixed (int* pwe = wEnds)
+        {
+            float* y = pout;
+            int* m = pmask;
+            for (int p = 0; p < planes; p++)
             {
-                int hStart = Math.Max(ph * s.StrideH - s.PadH, 0);
-                int hEnd = Math.Min(ph * s.StrideH - s.PadH + s.KernelH, s.Height);
-                for (int pw = 0; pw < s.PooledWidth; pw++, o++)
+                float* x = pin + ((nint)p * planeIn);
+                for (int ph = 0; ph < s.PooledHeight; ph++)
                 {
-                    int wStart = Math.Max(pw * s.StrideW - s.PadW, 0);
-                    int wEnd = Math.Min(pw * s.StrideW - s.PadW + s.KernelW, s.Width);
-                    float best = float.MinValue;
-                    int bestIndex = -1;
-                    for (int h = hStart; h < hEnd; h++)
+                    int hStart = Math.Max((ph * s.StrideH) - s.PadH, 0);
+                    int hEnd = Math.Min((ph * s.StrideH) - s.PadH + s.KernelH, s.Height);
+                    for (int pw = 0; pw < pooledW; pw++, y++, m++)
                     {
-                        for (int w = wStart; w < wEnd; w++)
+                        int wStart = pws[pw], wEnd = pwe[pw];
+                        float best = float.MinValue;
+                        int bestIndex = -1;
+                        for (int h = hStart; h < hEnd; h++)
                         {
-                            int i = h * s.Width + w;
-                            if (x[i] > best)
+                            int rowStart = h * width;
+                            float* row = x + rowStart;
+                            for (int w = wStart; w < wEnd; w++)
                             {
-                                best = x[i];
-                                bestIndex = i;
+                                if (row[w] > best)
+                                {
+                                    best = row[w];
+                                    bestIndex = rowStart + w;
+                                }
                             }
                         }
+                        *y = best;
+                        *m = bestIndex;
                     }
-                    output[o] = best;
-                    mask[o] = bestIndex;
                 }
             }
         }

@@ -10,14 +10,20 @@ namespace Crema.Layers;
 /// c ± (n−1)/2, or, WITHIN_CHANNEL, s = 1 + α/n² · Σ x² over the n×n spatial window (clipped at the borders).
 /// </summary>
 [LayerType("LRN")]
-public sealed class LRNLayer(LayerParameter param) : Layer(param)
+public sealed class LRNLayer : Layer
 {
+    // Below this many elements per part a second thread costs more to wake than it saves.
+    private const int MinElementsPerPart = 1 << 15;
     private int _size;
     private float _alpha, _beta, _k;
     private bool _within;
     private int _num, _channels, _height, _width;
     // s, s^−β (kept from forward) and two backward scratch buffers, all (N, C, H, W); x when run in place; one plane for SpatialSum.
-    private float[] _scale = [], _power = [], _ratio = [], _ratioSum = [], _input = [], _plane = [];
+    private float[] _scale = [], _power = [], _ratio = [], _ratioSum = [], _input = [];
+    private float[][] _planes = [];
+    private readonly ImageWork _work;
+
+    public LRNLayer(LayerParameter param) : base(param) => _work = new ImageWork(this);
 
     public override BlobCount BottomCount => BlobCount.Exactly(1);
     public override BlobCount TopCount => BlobCount.Exactly(1);
@@ -51,20 +57,24 @@ public sealed class LRNLayer(LayerParameter param) : Layer(param)
         {
             _input = new float[b.Count];
         }
-        if (_within && _plane.Length < _height * _width)
+        if (_within && (_planes.Length < WorkerPool.Threads || _planes[0].Length < _height * _width))
         {
-            _plane = new float[_height * _width];
+            _planes = new float[WorkerPool.Threads][];
+            for (int t = 0; t < _planes.Length; t++)
+            {
+                _planes[t] = new float[_height * _width];
+            }
         }
     }
 
     // Caffe's AVE pooling with pad (n−1)/2 divides by the padded n×n window even at the borders: hence α/n² everywhere.
     private float WindowWeight => _within ? _alpha / (_size * _size) : _alpha / _size;
 
-    // dst = Σ src over each element's window.
-    private void WindowSum(ReadOnlySpan<float> src, Span<float> dst)
+    // dst = Σ src over each element's window, for `images` whole images (src and dst start at an image).
+    private void WindowSum(ReadOnlySpan<float> src, Span<float> dst, int images, Span<float> planeScratch)
     {
         int plane = _height * _width, image = _channels * plane, half = (_size - 1) / 2;
-        for (int n = 0; n < _num; n++)
+        for (int n = 0; n < images; n++)
         {
             if (!_within)
             {
@@ -74,53 +84,93 @@ public sealed class LRNLayer(LayerParameter param) : Layer(param)
             for (int c = 0; c < _channels; c++)
             {
                 int offset = n * image + c * plane;
-                LocalWindow.SpatialSum(src.Slice(offset, plane), dst.Slice(offset, plane), _plane, _height, _width, half);
+                LocalWindow.SpatialSum(src.Slice(offset, plane), dst.Slice(offset, plane), planeScratch, _height, _width, half);
             }
         }
     }
 
-    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) => _work.Run(bottom[0], top[0], backward: false);
+
+    // Images [n0, n1): everything below is per image, so threads own disjoint runs of images.
+    private void ForwardImages(Blob bottom, Blob top, int n0, int n1, Span<float> planeScratch)
     {
-        ReadOnlySpan<float> x = bottom[0].Data;
-        int count = x.Length;
-        var squares = _ratio.AsSpan(0, count);
-        var scale = _scale.AsSpan(0, count);
-        var power = _power.AsSpan(0, count);
+        int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
+        ReadOnlySpan<float> x = bottom.Data.Slice(start, count);
+        var squares = _ratio.AsSpan(start, count);
+        var scale = _scale.AsSpan(start, count);
+        var power = _power.AsSpan(start, count);
         TensorPrimitives.Multiply(x, x, squares);
-        WindowSum(squares, scale);
+        WindowSum(squares, scale, n1 - n0, planeScratch);
         TensorPrimitives.Multiply(scale, WindowWeight, scale);
         TensorPrimitives.Add(scale, _k, scale);
         TensorPrimitives.Pow(scale, -_beta, power);
-        TensorPrimitives.Multiply(x, power, top[0].Data);
+        TensorPrimitives.Multiply(x, power, top.Data.Slice(start, count));
     }
 
     // dx_j = dy_j·s_j^−β − 2αβ/n(²) · x_j · Σ_{i ∈ window(j)} dy_i·x_i·s_i^−β / s_i  (windows are symmetric).
     protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {
-        if (!propagateDown[0])
+        if (propagateDown[0])
         {
-            return;
+            _work.Run(bottom[0], top[0], backward: true);
         }
-        ReadOnlySpan<float> dy = top[0].Diff;
-        int count = dy.Length;
-        ReadOnlySpan<float> scale = _scale.AsSpan(0, count);
-        ReadOnlySpan<float> power = _power.AsSpan(0, count);
-        var ratio = _ratio.AsSpan(0, count);
-        var ratioSum = _ratioSum.AsSpan(0, count);
-        ReadOnlySpan<float> x = bottom[0].Data;
-        if (bottom[0] == top[0])
+    }
+
+    private void BackwardImages(Blob bottom, Blob top, int n0, int n1, Span<float> planeScratch)
+    {
+        int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
+        ReadOnlySpan<float> dy = top.Diff.Slice(start, count);
+        ReadOnlySpan<float> scale = _scale.AsSpan(start, count);
+        ReadOnlySpan<float> power = _power.AsSpan(start, count);
+        var ratio = _ratio.AsSpan(start, count);
+        var ratioSum = _ratioSum.AsSpan(start, count);
+        ReadOnlySpan<float> x = bottom.Data.Slice(start, count);
+        if (bottom == top)
         {
             // In place, x was overwritten by y = x·s^−β: recover it.
-            TensorPrimitives.Divide(x, power, _input.AsSpan(0, count));
-            x = _input.AsSpan(0, count);
+            TensorPrimitives.Divide(x, power, _input.AsSpan(start, count));
+            x = _input.AsSpan(start, count);
         }
         TensorPrimitives.Multiply(dy, x, ratio);
         TensorPrimitives.Multiply(ratio, power, ratio);
         TensorPrimitives.Divide(ratio, scale, ratio);
-        WindowSum(ratio, ratioSum);
+        WindowSum(ratio, ratioSum, n1 - n0, planeScratch);
         TensorPrimitives.Multiply(ratioSum, x, ratioSum);
         // Read dy fully before writing dx, which may be the same memory.
         TensorPrimitives.Multiply(dy, power, ratio);
-        TensorPrimitives.MultiplyAdd(ratioSum, -2 * _beta * WindowWeight, ratio, bottom[0].Diff);
+        TensorPrimitives.MultiplyAdd(ratioSum, -2 * _beta * WindowWeight, ratio, bottom.Diff.Slice(start, count));
+    }
+
+    // Forward/backward body over runs of images, allocated once (no closure per call).
+    private sealed class ImageWork(LRNLayer layer) : IPartitionedWork
+    {
+        private Blob? _bottom, _top;
+        private bool _backward;
+
+        public void Run(Blob bottom, Blob top, bool backward)
+        {
+            (_bottom, _top, _backward) = (bottom, top, backward);
+            int parts = Math.Min(WorkerPool.PartsFor(bottom.Count, MinElementsPerPart), layer._num);
+            if (layer._within)
+            {
+                parts = Math.Min(parts, layer._planes.Length);
+            }
+            WorkerPool.Run(parts, this);
+            (_bottom, _top) = (null, null);
+        }
+
+        public void RunPart(int part, int parts)
+        {
+            var (n0, n1) = WorkerPool.Slice(layer._num, part, parts);
+            Span<float> plane = layer._within ? layer._planes[part] : default;
+            if (_backward)
+            {
+                layer.BackwardImages(_bottom!, _top!, n0, n1, plane);
+            }
+            else
+            {
+                layer.ForwardImages(_bottom!, _top!, n0, n1, plane);
+            }
+        }
     }
 }

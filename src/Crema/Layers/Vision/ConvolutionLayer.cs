@@ -14,49 +14,45 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
     private protected override void ComputeOutputShape(ReadOnlySpan<int> input, Span<int> output) =>
         Geometry.ConvolutionOutput(input, output);
 
-    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    private protected override void ForwardImages(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, int index, int n0, int n1, Span<float> col)
     {
         var weights = Blobs[0].Data;
-        for (int i = 0; i < bottom.Count; i++)
+        var bottomData = bottom[index].Data;
+        var topData = top[index].Data;
+        for (int n = n0; n < n1; n++)
         {
-            var bottomData = bottom[i].Data;
-            var topData = top[i].Data;
-            for (int n = 0; n < Num; n++)
+            var image = topData.Slice(n * TopDim, TopDim);
+            ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col);
+            if (BiasTerm)
             {
-                var image = topData.Slice(n * TopDim, TopDim);
-                ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image);
-                if (BiasTerm)
-                {
-                    AddBias(image, Blobs[1].Data);
-                }
+                AddBias(image, Blobs[1].Data);
             }
         }
     }
 
-    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    private protected override void BackwardImages(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom,
+        int index, int n0, int n1, Span<float> col, Span<float> weightDiff, Span<float> biasDiff)
     {
         var weights = Blobs[0].Data;
         bool weightGrad = ShouldComputeParamGradient(0);
         bool biasGrad = BiasTerm && ShouldComputeParamGradient(1);
-        for (int i = 0; i < top.Count; i++)
+        var topDiff = top[index].Diff;
+        var bottomData = bottom[index].Data;
+        for (int n = n0; n < n1; n++)
         {
-            var topDiff = top[i].Diff;
-            var bottomData = bottom[i].Data;
-            for (int n = 0; n < Num; n++)
+            var topImage = topDiff.Slice(n * TopDim, TopDim);
+            if (biasGrad)
             {
-                var topImage = topDiff.Slice(n * TopDim, TopDim);
-                if (biasGrad)
-                {
-                    AccumulateBiasGradient(topImage, Blobs[1].Diff);
-                }
-                if (weightGrad)
-                {
-                    WeightGemm(bottomData.Slice(n * BottomDim, BottomDim), topImage, Blobs[0].Diff);
-                }
-                if (propagateDown[i])
-                {
-                    BackwardGemm(topImage, weights, bottom[i].Diff.Slice(n * BottomDim, BottomDim));
-                }
+                AccumulateBiasGradient(topImage, biasDiff);
+            }
+            if (weightGrad)
+            {
+                // weightDiff here is the part's transposed accumulator (see WeightGemmTransposed).
+                WeightGemmTransposed(bottomData.Slice(n * BottomDim, BottomDim), topImage, weightDiff, col);
+            }
+            if (propagateDown[index])
+            {
+                BackwardGemm(topImage, weights, bottom[index].Diff.Slice(n * BottomDim, BottomDim), col);
             }
         }
     }

@@ -23,9 +23,15 @@ public abstract class ConvolutionLayerBase : Layer
     private int[] _convInShape = [];
     private int[] _convOutShape = [];
     private int[] _topShape = [];
-    private float[] _col = [];
+    // One column buffer per part (thread), and per part > 0 its own parameter-gradient accumulators, reduced in part order.
+    private float[][] _cols = [];
+    private float[][] _weightDiffParts = [];
+    private float[][] _biasDiffParts = [];
+    // Convolution only: per part, the weight gradient transposed, (group, kernel dim, out channels / group), see WeightGemmTransposed.
+    private float[][] _weightDiffT = [];
+    private readonly ImageWork _work;
 
-    private protected ConvolutionLayerBase(LayerParameter param) : base(param) { }
+    private protected ConvolutionLayerBase(LayerParameter param) : base(param) => _work = new ImageWork(this);
 
     public override BlobCount BottomCount => BlobCount.AtLeast(1);
     public override BlobCount TopCount => BlobCount.AtLeast(1);
@@ -154,23 +160,150 @@ public abstract class ConvolutionLayerBase : Layer
             _convOutSpatialDim *= d;
         }
         int colCount = _kernelDim * _group * _convOutSpatialDim;
-        if (!g.Is1x1 && _col.Length < colCount)
+        int parts = Math.Max(1, Math.Min(WorkerPool.Threads, Num));
+        if (_cols.Length < parts)
         {
-            _col = new float[colCount];
+            Array.Resize(ref _cols, parts);
+            Array.Resize(ref _weightDiffParts, parts);
+            Array.Resize(ref _biasDiffParts, parts);
+            Array.Resize(ref _weightDiffT, parts);
+        }
+        for (int t = 0; t < _cols.Length; t++)
+        {
+            if (!g.Is1x1 && (_cols[t]?.Length ?? 0) < colCount)
+            {
+                _cols[t] = new float[colCount];
+            }
+            if (!ReverseDimensions)
+            {
+                _weightDiffT[t] ??= new float[Blobs[0].Count];
+            }
+            if (t > 0)
+            {
+                _weightDiffParts[t] ??= new float[Blobs[0].Count];
+                _biasDiffParts[t] ??= new float[_numOutput];
+            }
+        }
+    }
+
+    /// <summary>Forward of images [n0, n1) of bottom/top pair <paramref name="index"/>, with the part's column buffer.</summary>
+    private protected abstract void ForwardImages(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, int index, int n0, int n1, Span<float> col);
+
+    /// <summary>
+    /// Backward of images [n0, n1): parameter gradients are added into <paramref name="weightDiff"/> / <paramref name="biasDiff"/>
+    /// (the blobs' diffs for part 0, private accumulators for the others).
+    /// </summary>
+    private protected abstract void BackwardImages(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom,
+        int index, int n0, int n1, Span<float> col, Span<float> weightDiff, Span<float> biasDiff);
+
+    // Images split into equal contiguous runs, one per thread, when that keeps the threads evenly loaded; otherwise one
+    // part, whose GEMMs use the threads themselves (batch 1, or 3 images on 2 threads).
+    private int ImageParts()
+    {
+        int parts = Math.Min(_cols.Length, Math.Min(WorkerPool.Threads, Num));
+        return parts > 1 && (Num % parts == 0 || Num >= 4 * parts) ? parts : 1;
+    }
+
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        _work.Set(bottom, top, null);
+        for (int i = 0; i < bottom.Count; i++)
+        {
+            _work.Index = i;
+            WorkerPool.Run(ImageParts(), _work);
+        }
+        _work.Set(null, null, null);
+    }
+
+    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    {
+        int parts = ImageParts();
+        bool weightGrad = ShouldComputeParamGradient(0);
+        bool biasGrad = _biasTerm && ShouldComputeParamGradient(1);
+        for (int t = 0; t < parts; t++)
+        {
+            if (!ReverseDimensions && weightGrad)
+            {
+                _weightDiffT[t].AsSpan().Clear();
+            }
+            if (t > 0)
+            {
+                _weightDiffParts[t].AsSpan().Clear();
+                _biasDiffParts[t].AsSpan().Clear();
+            }
+        }
+        _work.Set(top, bottom, propagateDown);
+        for (int i = 0; i < top.Count; i++)
+        {
+            _work.Index = i;
+            WorkerPool.Run(parts, _work);
+        }
+        _work.Set(null, null, null);
+        // Fixed reduction order (part 0, 1, …) whatever thread finished first: bit-identical runs.
+        if (!ReverseDimensions && weightGrad)
+        {
+            int m = _convOutChannels / _group;
+            for (int t = 0; t < parts; t++)
+            {
+                for (int g = 0; g < _group; g++)
+                {
+                    int offset = g * m * _kernelDim;
+                    AddTransposed(_weightDiffT[t].AsSpan(offset, m * _kernelDim), _kernelDim, m, Blobs[0].Diff.Slice(offset, m * _kernelDim));
+                }
+            }
+        }
+        for (int t = 1; t < parts; t++)
+        {
+            if (weightGrad && ReverseDimensions)
+            {
+                var dw = Blobs[0].Diff;
+                TensorPrimitives.Add(dw, _weightDiffParts[t], dw);
+            }
+            if (biasGrad)
+            {
+                var db = Blobs[1].Diff;
+                TensorPrimitives.Add(db, _biasDiffParts[t], db);
+            }
+        }
+    }
+
+    // The per-part body of Forward/Backward, allocated once per layer (no closure per call).
+    private sealed class ImageWork(ConvolutionLayerBase layer) : IPartitionedWork
+    {
+        private IReadOnlyList<Blob>? _from, _to;
+        private IReadOnlyList<bool>? _propagateDown;
+        public int Index;
+
+        public void Set(IReadOnlyList<Blob>? from, IReadOnlyList<Blob>? to, IReadOnlyList<bool>? propagateDown) =>
+            (_from, _to, _propagateDown) = (from, to, propagateDown);
+
+        public void RunPart(int part, int parts)
+        {
+            var (n0, n1) = WorkerPool.Slice(layer.Num, part, parts);
+            Span<float> col = layer._geometry.Is1x1 ? default : layer._cols[part];
+            if (_propagateDown is null)
+            {
+                layer.ForwardImages(_from!, _to!, Index, n0, n1, col);
+                return;
+            }
+            Span<float> weightDiff = !layer.ReverseDimensions ? layer._weightDiffT[part]
+                : part == 0 ? layer.Blobs[0].Diff : layer._weightDiffParts[part];
+            Span<float> biasDiff = !layer._biasTerm ? default : part == 0 ? layer.Blobs[1].Diff : layer._biasDiffParts[part];
+            layer.BackwardImages(_from!, _propagateDown, _to!, Index, n0, n1, col, weightDiff, biasDiff);
         }
     }
 
     // output: (conv out channels, conv out spatial) = W · im2col(input), per group
-    private protected void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, bool skipIm2Col = false)
+    private protected void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> colBuffer, bool skipIm2Col = false)
     {
         ReadOnlySpan<float> col = input;
         if (!_geometry.Is1x1)
         {
             if (!skipIm2Col)
             {
-                _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, _col);
+                _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
             }
-            col = _col;
+            col = colBuffer;
         }
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
@@ -184,9 +317,9 @@ public abstract class ConvolutionLayerBase : Layer
     }
 
     // input (overwritten) = col2im(Wᵀ · output), per group
-    private protected void BackwardGemm(ReadOnlySpan<float> output, ReadOnlySpan<float> weights, Span<float> input)
+    private protected void BackwardGemm(ReadOnlySpan<float> output, ReadOnlySpan<float> weights, Span<float> input, Span<float> colBuffer)
     {
-        Span<float> col = _geometry.Is1x1 ? input : _col;
+        Span<float> col = _geometry.Is1x1 ? input : colBuffer;
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
         int colOffset = _kernelDim * _convOutSpatialDim;
@@ -199,18 +332,18 @@ public abstract class ConvolutionLayerBase : Layer
         if (!_geometry.Is1x1)
         {
             input.Clear();
-            _geometry.Col2ImInto(_col, _convInChannels, _convInShape, _convOutShape, input);
+            _geometry.Col2ImInto(col, _convInChannels, _convInShape, _convOutShape, input);
         }
     }
 
     // weightDiff += outputDiff · im2col(input)ᵀ, per group (leaves im2col(input) in the column buffer)
-    private protected void WeightGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiff)
+    private protected void WeightGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiff, Span<float> colBuffer)
     {
         ReadOnlySpan<float> col = input;
         if (!_geometry.Is1x1)
         {
-            _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, _col);
-            col = _col;
+            _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
+            col = colBuffer;
         }
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
@@ -220,6 +353,50 @@ public abstract class ConvolutionLayerBase : Layer
         {
             Gemm.Sgemm(false, true, m, _kernelDim, _convOutSpatialDim, 1f, outputDiff.Slice(g * outputOffset, outputOffset),
                 col.Slice(g * colOffset, colOffset), 1f, weightDiff.Slice(g * weightOffset, weightOffset));
+        }
+    }
+
+    // weightDiffT (k, m) += im2col(input) (k, HW) · outputDiffᵀ (HW, m), per group (leaves im2col(input) in the column
+    // buffer). The transpose of WeightGemm: the wide column matrix is read in place instead of being packed transposed,
+    // and the part's sums are transposed into the weight diff once per backward (measured 1.1–1.7× faster on LeNet/CIFAR shapes).
+    private protected void WeightGemmTransposed(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiffT, Span<float> colBuffer)
+    {
+        ReadOnlySpan<float> col = input;
+        if (!_geometry.Is1x1)
+        {
+            _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
+            col = colBuffer;
+        }
+        int m = _convOutChannels / _group;
+        int weightOffset = m * _kernelDim;
+        int colOffset = _kernelDim * _convOutSpatialDim;
+        int outputOffset = m * _convOutSpatialDim;
+        for (int g = 0; g < _group; g++)
+        {
+            Gemm.Sgemm(false, true, _kernelDim, m, _convOutSpatialDim, 1f, col.Slice(g * colOffset, colOffset),
+                outputDiff.Slice(g * outputOffset, outputOffset), 1f, weightDiffT.Slice(g * weightOffset, weightOffset));
+        }
+    }
+
+    // dst (cols, rows) += src (rows, cols)ᵀ, in 16×16 blocks so both sides stay in cache.
+    private static void AddTransposed(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
+    {
+        const int Block = 16;
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(r0 + Block, rows);
+            for (int c0 = 0; c0 < cols; c0 += Block)
+            {
+                int c1 = Math.Min(c0 + Block, cols);
+                for (int c = c0; c < c1; c++)
+                {
+                    var d = dst.Slice(c * rows, rows);
+                    for (int r = r0; r < r1; r++)
+                    {
+                        d[r] += src[(r * cols) + c];
+                    }
+                }
+            }
         }
     }
 

@@ -24,50 +24,45 @@ public sealed class DeconvolutionLayer(LayerParameter param) : ConvolutionLayerB
         }
     }
 
-    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    private protected override void ForwardImages(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, int index, int n0, int n1, Span<float> col)
     {
         var weights = Blobs[0].Data;
-        for (int i = 0; i < bottom.Count; i++)
+        var bottomData = bottom[index].Data;
+        var topData = top[index].Data;
+        for (int n = n0; n < n1; n++)
         {
-            var bottomData = bottom[i].Data;
-            var topData = top[i].Data;
-            for (int n = 0; n < Num; n++)
+            var image = topData.Slice(n * TopDim, TopDim);
+            BackwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col);
+            if (BiasTerm)
             {
-                var image = topData.Slice(n * TopDim, TopDim);
-                BackwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image);
-                if (BiasTerm)
-                {
-                    AddBias(image, Blobs[1].Data);
-                }
+                AddBias(image, Blobs[1].Data);
             }
         }
     }
 
-    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    private protected override void BackwardImages(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom,
+        int index, int n0, int n1, Span<float> col, Span<float> weightDiff, Span<float> biasDiff)
     {
         var weights = Blobs[0].Data;
         bool weightGrad = ShouldComputeParamGradient(0);
         bool biasGrad = BiasTerm && ShouldComputeParamGradient(1);
-        for (int i = 0; i < top.Count; i++)
+        var topDiff = top[index].Diff;
+        var bottomData = bottom[index].Data;
+        for (int n = n0; n < n1; n++)
         {
-            var topDiff = top[i].Diff;
-            var bottomData = bottom[i].Data;
-            for (int n = 0; n < Num; n++)
+            var topImage = topDiff.Slice(n * TopDim, TopDim);
+            if (biasGrad)
             {
-                var topImage = topDiff.Slice(n * TopDim, TopDim);
-                if (biasGrad)
-                {
-                    AccumulateBiasGradient(topImage, Blobs[1].Diff);
-                }
-                if (weightGrad)
-                {
-                    // The conv input here is the top: im2col(top diff) stays in the column buffer for the bottom gradient.
-                    WeightGemm(topImage, bottomData.Slice(n * BottomDim, BottomDim), Blobs[0].Diff);
-                }
-                if (propagateDown[i])
-                {
-                    ForwardGemm(topImage, weights, bottom[i].Diff.Slice(n * BottomDim, BottomDim), skipIm2Col: weightGrad);
-                }
+                AccumulateBiasGradient(topImage, biasDiff);
+            }
+            if (weightGrad)
+            {
+                // The conv input here is the top: im2col(top diff) stays in the column buffer for the bottom gradient.
+                WeightGemm(topImage, bottomData.Slice(n * BottomDim, BottomDim), weightDiff, col);
+            }
+            if (propagateDown[index])
+            {
+                ForwardGemm(topImage, weights, bottom[index].Diff.Slice(n * BottomDim, BottomDim), col, skipIm2Col: weightGrad);
             }
         }
     }

@@ -9,7 +9,7 @@ namespace Crema.Layers;
 /// pooled size = ceil (or floor) ((in + 2·pad − k) / stride) + 1. MAX may output its argmax mask (flat h·W + w) as top 1.
 /// </summary>
 [LayerType("Pooling")]
-public sealed class PoolingLayer(LayerParameter param) : Layer(param)
+public sealed class PoolingLayer : Layer
 {
     private PoolMethod _method;
     private bool _global;
@@ -19,6 +19,9 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
     private int _planes;
     private int[] _mask = [];
     private readonly int[] _topShape = new int[4];
+    private readonly PlaneWork _work;
+
+    public PoolingLayer(LayerParameter param) : base(param) => _work = new PlaneWork(this);
 
     public override BlobCount BottomCount => BlobCount.Exactly(1);
     public override BlobCount TopCount => BlobCount.Between(1, 2);
@@ -127,7 +130,7 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
         switch (_method)
         {
             case PoolMethod.Max:
-                Pooling.MaxForward(x, _planes, _shape, y, mask);
+                _work.Run(bottom[0], top[0], backward: false);
                 if (top.Count > 1)
                 {
                     var topMask = top[1].Data;
@@ -138,7 +141,7 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
                 }
                 break;
             case PoolMethod.Ave:
-                Pooling.AveForward(x, _planes, _shape, y);
+                _work.Run(bottom[0], top[0], backward: false);
                 break;
             case PoolMethod.Stochastic when Phase == Phase.Train:
                 Pooling.StochasticForwardTrain(x, _planes, _shape, y, mask);
@@ -159,12 +162,14 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
         }
         var dy = top[0].Diff;
         var dx = bottom[0].Diff;
+        if (_method != PoolMethod.Stochastic)
+        {
+            _work.Run(bottom[0], top[0], backward: true);
+            return;
+        }
         dx.Clear();
         switch (_method)
         {
-            case PoolMethod.Ave:
-                Pooling.AveBackward(dy, _planes, _shape, dx);
-                break;
             case PoolMethod.Stochastic when Phase != Phase.Train:
                 Pooling.StochasticBackwardTest(bottom[0].Data, dy, _planes, _shape, dx);
                 break;
@@ -172,6 +177,57 @@ public sealed class PoolingLayer(LayerParameter param) : Layer(param)
                 // MAX and training-time STOCHASTIC route each gradient to the input chosen in forward.
                 Pooling.MaskBackward(dy, _mask.AsSpan(0, dy.Length), _planes, _shape, dx);
                 break;
+        }
+    }
+
+    // MAX and AVE over a contiguous run of (n, c) planes per thread; STOCHASTIC stays serial (its draws are ordered).
+    private sealed class PlaneWork(PoolingLayer layer) : IPartitionedWork
+    {
+        // Below this many input elements per part the wake-up costs more than it saves.
+        private const int MinElementsPerPart = 1 << 15;
+        private Blob? _bottom, _top;
+        private bool _backward;
+
+        public void Run(Blob bottom, Blob top, bool backward)
+        {
+            (_bottom, _top, _backward) = (bottom, top, backward);
+            int parts = WorkerPool.PartsFor(bottom.Count, MinElementsPerPart);
+            WorkerPool.Run(Math.Min(parts, layer._planes), this);
+            (_bottom, _top) = (null, null);
+        }
+
+        public void RunPart(int part, int parts)
+        {
+            var s = layer._shape;
+            var (p0, p1) = WorkerPool.Slice(layer._planes, part, parts);
+            int planes = p1 - p0;
+            int inStart = p0 * s.PlaneIn, inCount = planes * s.PlaneIn, outStart = p0 * s.PlaneOut, outCount = planes * s.PlaneOut;
+            bool max = layer._method == PoolMethod.Max;
+            if (!_backward)
+            {
+                var x = _bottom!.Data.Slice(inStart, inCount);
+                var y = _top!.Data.Slice(outStart, outCount);
+                if (max)
+                {
+                    Pooling.MaxForward(x, planes, s, y, layer._mask.AsSpan(outStart, outCount));
+                }
+                else
+                {
+                    Pooling.AveForward(x, planes, s, y);
+                }
+                return;
+            }
+            var dy = _top!.Diff.Slice(outStart, outCount);
+            var dx = _bottom!.Diff.Slice(inStart, inCount);
+            dx.Clear();
+            if (max)
+            {
+                Pooling.MaskBackward(dy, layer._mask.AsSpan(outStart, outCount), planes, s, dx);
+            }
+            else
+            {
+                Pooling.AveBackward(dy, planes, s, dx);
+            }
         }
     }
 }

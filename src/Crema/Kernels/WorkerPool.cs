@@ -1,0 +1,183 @@
+namespace Crema.Kernels;
+
+/// <summary>A piece of work cut into a fixed number of parts; part p of P is the same data on every run.</summary>
+public interface IPartitionedWork
+{
+    void RunPart(int part, int parts);
+}
+
+/// <summary>
+/// The persistent threads every parallel kernel shares (GEMM, convolution over images, pooling, LRN…): part 0 runs on
+/// the caller, part w on worker w − 1, no allocation per call. Work started from inside a part (a GEMM inside a
+/// per-image convolution) or while another caller holds the pool runs its parts serially on the calling thread, so
+/// the machine is never oversubscribed and nested kernels need no special case. After its own part the caller takes
+/// every part no worker has started yet: on a loaded machine a worker that is slow to wake costs nothing (parts, not
+/// threads, own the data, so results do not depend on who ran what).
+/// </summary>
+public static unsafe class WorkerPool
+{
+    private static int s_busy;
+    private static Worker[] s_workers = [];
+    private static delegate*<void*, int, void> s_body;
+    private static void* s_ctx;
+    private static IPartitionedWork? s_work;
+    private static int s_parts;
+    private static int s_done;
+    // claimed[p] = 1 once some thread took part p: workers take their own part, the caller takes whatever is left.
+    private static int[] s_claimed = [];
+    private static Exception? s_error;
+
+    /// <summary>Threads a kernel may use: <see cref="Gemm.ThreadCount"/> capped by the processor count.</summary>
+    public static int Threads => Math.Min(Gemm.ThreadCount, Environment.ProcessorCount);
+
+    /// <summary>Parts for <paramref name="items"/> independent items with at least <paramref name="minItemsPerPart"/> each.</summary>
+    public static int PartsFor(long items, long minItemsPerPart = 1) =>
+        (int)Math.Max(1, Math.Min(Threads, items / Math.Max(1, minItemsPerPart)));
+
+    /// <summary>[start, end) of part <paramref name="part"/> of <paramref name="parts"/> equal slices of <paramref name="count"/> items.</summary>
+    public static (int Start, int End) Slice(int count, int part, int parts) =>
+        ((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
+
+    /// <summary>Runs work.RunPart(p, parts) for p in [0, parts), in parallel when the pool is free.</summary>
+    public static void Run(int parts, IPartitionedWork work)
+    {
+        if (parts <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            for (int i = 0; i < parts; i++)
+            {
+                work.RunPart(i, parts);
+            }
+            return;
+        }
+        s_work = work;
+        Dispatch(parts, &RunWork, null);
+        s_work = null;
+    }
+
+    /// <summary>Function-pointer form for kernels whose arguments live on the caller's stack (ctx points there).</summary>
+    internal static void Run(int parts, delegate*<void*, int, void> body, void* ctx)
+    {
+        if (parts <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            for (int i = 0; i < parts; i++)
+            {
+                body(ctx, i);
+            }
+            return;
+        }
+        Dispatch(parts, body, ctx);
+    }
+
+    private static void RunWork(void* ctx, int part) => s_work!.RunPart(part, s_parts);
+
+    // Called holding s_busy; releases it.
+    private static void Dispatch(int parts, delegate*<void*, int, void> body, void* ctx)
+    {
+        try
+        {
+            EnsureWorkers(parts - 1);
+            s_body = body;
+            s_ctx = ctx;
+            s_parts = parts;
+            s_done = 0;
+            for (int p = 0; p < parts; p++)
+            {
+                Volatile.Write(ref s_claimed[p], 0);
+            }
+            s_claimed[0] = 1;
+            for (int w = 0; w < parts - 1; w++)
+            {
+                s_workers[w].Go.Set();
+            }
+            try
+            {
+                body(ctx, 0);
+                Interlocked.Increment(ref s_done);
+                for (int p = 1; p < parts; p++)
+                {
+                    TryRun(p);
+                }
+            }
+            finally
+            {
+                // Workers hold pointers into the caller's frame: never return before they are done.
+                var spin = default(SpinWait);
+                while (Volatile.Read(ref s_done) != parts)
+                {
+                    spin.SpinOnce(-1);
+                }
+            }
+            if (Interlocked.Exchange(ref s_error, null) is { } error)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    // Runs part p unless another thread has claimed it. A worker woken late may find its part taken (or, at worst, a
+    // later dispatch's part, which it then runs with that dispatch's body: s_body is written before the claims reset).
+    private static void TryRun(int part)
+    {
+        if (part >= s_claimed.Length || Interlocked.Exchange(ref s_claimed[part], 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            s_body(s_ctx, part);
+        }
+        catch (Exception e)
+        {
+            // Rethrown on the caller; a worker thread must not die.
+            Interlocked.CompareExchange(ref s_error, e, null);
+        }
+        finally
+        {
+            Interlocked.Increment(ref s_done);
+        }
+    }
+
+    private static void EnsureWorkers(int count)
+    {
+        if (s_workers.Length >= count)
+        {
+            return;
+        }
+        s_claimed = new int[count + 1];
+        Array.Fill(s_claimed, 1);
+        var workers = new Worker[count];
+        Array.Copy(s_workers, workers, s_workers.Length);
+        for (int i = s_workers.Length; i < count; i++)
+        {
+            workers[i] = new Worker(i + 1);
+        }
+        s_workers = workers;
+    }
+
+    private sealed class Worker
+    {
+        public readonly ManualResetEventSlim Go = new(false, 2047);
+        private readonly int _part;
+
+        public Worker(int part)
+        {
+            _part = part;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"Crema worker {part}" };
+            thread.Start();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                Go.Wait();
+                Go.Reset();
+                TryRun(_part);
+            }
+        }
+    }
+}

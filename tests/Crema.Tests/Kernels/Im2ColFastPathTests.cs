@@ -1,0 +1,43 @@
+using Crema.Kernels;
+
+namespace Crema.Tests.Kernels;
+
+/// <summary>The pointer-walking 2-D im2col/col2im against their plain-loop twins on the shapes real nets use.</summary>
+public class Im2ColFastPathTests
+{
+    // (channels, height, width, kernel, pad, stride, dilation)
+    public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
+    {
+        { 1, 28, 28, 5, 0, 1, 1 },   // LeNet conv1
+        { 3, 32, 32, 5, 2, 1, 1 },   // CIFAR-10 conv1
+        { 3, 35, 35, 11, 0, 4, 1 },  // CaffeNet conv1 geometry on a small image
+        { 4, 13, 13, 3, 1, 1, 1 },   // CaffeNet conv3
+        { 2, 11, 9, 5, 2, 2, 1 },
+        { 2, 10, 12, 3, 2, 2, 2 },   // dilated, padded, strided
+        { 1, 7, 6, 3, 4, 3, 1 },     // padding wider than a stride
+        { 2, 5, 5, 5, 0, 1, 1 },     // kernel = image
+        { 1, 3, 17, 1, 0, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Im2Col2D_And_Col2Im2D_MatchNaiveTwins(int channels, int height, int width, int kernel, int pad, int stride, int dilation)
+    {
+        int outH = Im2Col.OutputSize(height, kernel, pad, stride, dilation), outW = Im2Col.OutputSize(width, kernel, pad, stride, dilation);
+        int colCount = channels * kernel * kernel * outH * outW;
+        var im = TestBlobs.Gaussian(1701, 1f, channels, height, width).Data.ToArray();
+        var expected = new float[colCount];
+        var actual = Enumerable.Repeat(float.NaN, colCount).ToArray();
+        Im2ColNaive.Im2Col2D(im, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, expected);
+        Im2Col.Im2Col2D(im, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, actual);
+        Assert.Equal(expected, actual);
+
+        var col = TestBlobs.Gaussian(1702, 1f, colCount).Data.ToArray();
+        var back = TestBlobs.Gaussian(1703, 1f, channels, height, width).Data.ToArray();
+        var backNaive = (float[])back.Clone();
+        Im2ColNaive.Col2Im2D(col, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, backNaive);
+        Im2Col.Col2Im2D(col, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, back);
+        // Same additions in the same order: bit-identical.
+        Assert.Equal(backNaive, back);
+    }
+}

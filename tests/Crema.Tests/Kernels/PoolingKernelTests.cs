@@ -1,0 +1,43 @@
+using Crema.Kernels;
+
+namespace Crema.Tests.Kernels;
+
+/// <summary>Pooling.MaxForward (pointer walk) against its plain-loop twin: values, argmax mask and tie rule.</summary>
+public class PoolingKernelTests
+{
+    // (height, width, kernel, stride, pad); pooled sizes rounded up, as Caffe's default
+    public static TheoryData<int, int, int, int, int> Shapes => new()
+    {
+        { 32, 32, 3, 2, 0 },  // CIFAR-10 pool1 (ceil mode adds a clipped last window)
+        { 24, 24, 2, 2, 0 },  // LeNet pool1
+        { 13, 13, 3, 2, 0 },  // CaffeNet pool5
+        { 7, 9, 3, 2, 1 },    // padded
+        { 5, 6, 4, 1, 2 },
+        { 3, 3, 3, 1, 0 },    // global
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MaxForward_MatchesNaiveTwin(int height, int width, int kernel, int stride, int pad)
+    {
+        int pooledH = ((height + (2 * pad) - kernel + stride - 1) / stride) + 1;
+        int pooledW = ((width + (2 * pad) - kernel + stride - 1) / stride) + 1;
+        var s = new PoolShape(height, width, pooledH, pooledW, kernel, kernel, stride, stride, pad, pad);
+        const int planes = 5;
+        var x = TestBlobs.Gaussian(1701, 1f, planes, height, width).Data.ToArray();
+        // Ties: some windows hold repeated maxima, and whole rows of one value.
+        for (int i = 0; i < x.Length; i += 7)
+        {
+            x[i] = 2f;
+        }
+        x.AsSpan(0, width).Fill(3f);
+        var expected = new float[planes * s.PlaneOut];
+        var expectedMask = new int[expected.Length];
+        var actual = new float[expected.Length];
+        var actualMask = new int[expected.Length];
+        PoolingNaive.MaxForward(x, planes, s, expected, expectedMask);
+        Pooling.MaxForward(x, planes, s, actual, actualMask);
+        Assert.Equal(expected, actual);
+        Assert.Equal(expectedMask, actualMask);
+    }
+}
