@@ -65,7 +65,8 @@ internal static class TrainCommand
             };
             Console.CancelKeyPress += (_, e) =>
             {
-                e.Cancel = onSigint != SolverAction.None || e.Cancel;
+                // As Caffe: the handler is always installed, so -sigint_effect none ignores Ctrl-C.
+                e.Cancel = true;
                 Request(onSigint);
             };
             using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>

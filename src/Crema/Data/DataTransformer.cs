@@ -63,11 +63,33 @@ public sealed class DataTransformer
         }
     }
 
-    /// <summary>The shape one transformed datum takes: (1, C, crop or H, crop or W).</summary>
+    /// <summary>
+    /// A raw datum from an encoded one (convert_imageset -encoded), decoded as Caffe does: 3-channel BGR under force_color,
+    /// 1-channel under force_gray, else the image's own colour (gray stays 1 channel); raw datums are returned unchanged.
+    /// </summary>
+    public Datum Decode(Datum datum)
+    {
+        ArgumentNullException.ThrowIfNull(datum);
+        if (!datum.Encoded)
+        {
+            return datum;
+        }
+        bool? gray = _param.ForceColor ? false : _param.ForceGray ? true : null;
+        return ImageDecoder.DecodeDatum(datum, gray);
+    }
+
+    /// <summary>The shape one transformed datum takes: (1, C, crop or H, crop or W); encoded datums are decoded first.</summary>
     public int[] InferShape(Datum datum)
     {
-        CheckNotEncoded(datum);
+        datum = Decode(datum);
         return InferShape(datum.Channels, datum.Height, datum.Width);
+    }
+
+    /// <summary>The shape one transformed image takes: (1, C, crop or H, crop or W).</summary>
+    public int[] InferShape(DecodedImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return InferShape(image.Channels, image.Height, image.Width);
     }
 
     public int[] InferShape(int channels, int height, int width)
@@ -77,10 +99,10 @@ public sealed class DataTransformer
         return [1, channels, crop > 0 ? crop : height, crop > 0 ? crop : width];
     }
 
-    /// <summary>Transforms one datum (uint8 <c>data</c> or <c>float_data</c>) into <paramref name="output"/> (C × H' × W').</summary>
+    /// <summary>Transforms one datum (uint8 <c>data</c>, <c>float_data</c>, or encoded image bytes) into <paramref name="output"/> (C × H' × W').</summary>
     public void Transform(Datum datum, Span<float> output)
     {
-        CheckNotEncoded(datum);
+        datum = Decode(datum);
         int count = datum.Channels * datum.Height * datum.Width;
         if (count <= 0)
         {
@@ -115,6 +137,23 @@ public sealed class DataTransformer
             }
         }
         Transform(source, datum.Channels, datum.Height, datum.Width, output);
+    }
+
+    /// <summary>Transforms one decoded 8-bit image (C × H × W) into <paramref name="output"/> (C × H' × W').</summary>
+    public void Transform(DecodedImage image, Span<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        int count = image.Data.Length;
+        if (_scratch.Length < count)
+        {
+            _scratch = new float[count];
+        }
+        var source = _scratch.AsSpan(0, count);
+        for (int i = 0; i < count; i++)
+        {
+            source[i] = image.Data[i];
+        }
+        Transform(source, image.Channels, image.Height, image.Width, output);
     }
 
     /// <summary>Transforms one C×H×W item of floats into <paramref name="output"/> (C × H' × W').</summary>
@@ -177,14 +216,6 @@ public sealed class DataTransformer
         if (crop > 0 && (height < crop || width < crop))
         {
             throw new CremaException($"crop_size {crop} is larger than the {height}×{width} input");
-        }
-    }
-
-    private static void CheckNotEncoded(Datum datum)
-    {
-        if (datum.Encoded)
-        {
-            throw new CremaException("encoded datums need an image decoder, which Crema does not have yet; convert the images to raw datums (convert_imageset without --encoded)");
         }
     }
 }

@@ -29,13 +29,20 @@ public static class ImageDecoder
     }
 
     /// <summary>Decodes encoded image bytes (C, H, W) BGR or gray; resizes bilinearly when a target size is given.</summary>
-    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, int height = 0, int width = 0, bool gray = false, string source = "<image>")
+    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, int height = 0, int width = 0, bool gray = false, string source = "<image>") =>
+        Decode(encoded, height, width, (bool?)gray, source);
+
+    /// <summary>Decodes keeping the image's own colour (OpenCV's IMREAD_ANYCOLOR): a grayscale file gives 1 channel, others 3 (BGR).</summary>
+    public static DecodedImage DecodeNative(ReadOnlySpan<byte> encoded, string source = "<image>") => Decode(encoded, 0, 0, null, source);
+
+    private static DecodedImage Decode(ReadOnlySpan<byte> encoded, int height, int width, bool? grayOrNative, string source)
     {
         if (height < 0 || width < 0)
         {
             throw new CremaException($"{source}: resize size {height}x{width} must not be negative");
         }
-        using var bitmap = DecodeBitmap(encoded, source);
+        using var bitmap = DecodeBitmap(encoded, source, out bool fileIsGray);
+        bool gray = grayOrNative ?? fileIsGray;
         int h = bitmap.Height;
         int w = bitmap.Width;
         int channels = gray ? 1 : 3;
@@ -126,8 +133,11 @@ public static class ImageDecoder
         return data.ToArray();
     }
 
-    /// <summary>A raw Datum (uint8 C×H×W) from an encoded one, as Caffe's DecodeDatumNative; raw datums are returned unchanged.</summary>
-    public static Datum DecodeDatum(Datum datum, bool gray = false)
+    /// <summary>
+    /// A raw Datum (uint8 C×H×W) from an encoded one: gray true = 1 channel, false = 3 (Caffe's DecodeDatum with is_color),
+    /// null = the image's own colour (DecodeDatumNative). Raw datums are returned unchanged.
+    /// </summary>
+    public static Datum DecodeDatum(Datum datum, bool? gray = null)
     {
         ArgumentNullException.ThrowIfNull(datum);
         if (!datum.Encoded)
@@ -152,7 +162,7 @@ public static class ImageDecoder
         return new Datum { Channels = image.Channels, Height = image.Height, Width = image.Width, Data = ByteString.CopyFrom(image.Data), Label = label };
     }
 
-    private static SKBitmap DecodeBitmap(ReadOnlySpan<byte> encoded, string source)
+    private static SKBitmap DecodeBitmap(ReadOnlySpan<byte> encoded, string source, out bool isGray)
     {
         if (encoded.IsEmpty)
         {
@@ -160,6 +170,7 @@ public static class ImageDecoder
         }
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data) ?? throw new CremaException($"Could not decode {source}: not a supported image (JPEG, PNG, BMP, GIF, WebP)");
+        isGray = codec.Info.ColorType == SKColorType.Gray8;
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());

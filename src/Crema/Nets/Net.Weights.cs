@@ -1,16 +1,67 @@
+using PureHDF;
 using Crema.Proto;
 
 namespace Crema.Nets;
 
 public sealed partial class Net
 {
-    /// <summary>Copies weights from a .caffemodel (binary NetParameter; V1 files are upgraded) into same-named layers.</summary>
+    /// <summary>Copies weights from a .caffemodel (binary NetParameter; V1 files are upgraded) or a .caffemodel.h5 into same-named layers.</summary>
     public void CopyTrainedLayersFrom(string path)
     {
-        NetParameter trained = path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase)
-            ? throw new CremaException($"{path}: HDF5 weights are not supported yet; use a .caffemodel")
-            : WeightFiles.Read(path);
-        CopyTrainedLayersFrom(trained, path);
+        if (path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+        {
+            CopyTrainedLayersFromHdf5(path);
+            return;
+        }
+        CopyTrainedLayersFrom(WeightFiles.Read(path), path);
+    }
+
+    // Caffe's HDF5 layout: /data/<layer name>/<param index>; a shared param is stored only under its owner.
+    private void CopyTrainedLayersFromHdf5(string path)
+    {
+        using var file = Hdf5Snapshot.Open(path, "weights file (.caffemodel.h5)");
+        try
+        {
+            if (!file.LinkExists("data"))
+            {
+                throw new CremaException($"{path}: not a Caffe HDF5 weights file: it has no group 'data'");
+            }
+            var data = file.Group("data");
+            foreach (string layerName in Hdf5Snapshot.ChildNames(data))
+            {
+                if (!_layerIndex.TryGetValue(layerName, out int target))
+                {
+                    Log.Info($"Ignoring source layer {layerName}");
+                    continue;
+                }
+                var group = data.Group(layerName);
+                var blobs = _layers[target].Blobs;
+                int stored = Hdf5Snapshot.ChildNames(group).Count;
+                Log.Info($"Copying source layer {layerName} Type:{_layers[target].Type} #blobs={stored}");
+                if (stored > blobs.Count)
+                {
+                    throw new CremaException($"{path}: incompatible number of blobs for layer '{layerName}': file has {stored}, net has {blobs.Count}");
+                }
+                for (int j = 0; j < blobs.Count; j++)
+                {
+                    string name = j.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    if (!group.LinkExists(name))
+                    {
+                        int netParamId = _paramLayerIndices.IndexOf((target, j));
+                        if (netParamId >= 0 && _paramOwners[netParamId] >= 0)
+                        {
+                            continue;
+                        }
+                        throw new CremaException($"{path}: incompatible number of blobs for layer '{layerName}': param {j} is missing from the file");
+                    }
+                    Hdf5Snapshot.ReadBlob(group, name, blobs[j], $"{path}: cannot copy param {j} weights from layer '{layerName}'");
+                }
+            }
+        }
+        catch (Exception e) when (e is not CremaException)
+        {
+            throw new CremaException($"{path}: cannot read HDF5 weights: {e.Message}", e);
+        }
     }
 
     /// <summary>Copies weights from <paramref name="trained"/>: layers are matched by name, shapes must agree, unknown layers are ignored (as Caffe).</summary>
@@ -115,4 +166,36 @@ public sealed partial class Net
 
     /// <summary>Writes the weights as a binary .caffemodel (to a temporary file, then renamed).</summary>
     public void Save(string path, bool writeDiff = false) => WeightFiles.Write(ToProto(writeDiff), path);
+
+    /// <summary>Writes the weights as Caffe's .caffemodel.h5: group data (and diff) with one subgroup per layer, datasets "0", "1", … per param.</summary>
+    public void SaveHdf5(string path, bool writeDiff = false)
+    {
+        var file = new H5File { ["data"] = ParamGroup(diff: false) };
+        if (writeDiff)
+        {
+            file["diff"] = ParamGroup(diff: true);
+        }
+        Hdf5Snapshot.WriteAtomic(file, path);
+    }
+
+    private H5Group ParamGroup(bool diff)
+    {
+        var group = new H5Group();
+        for (int layerId = 0; layerId < _layers.Count; layerId++)
+        {
+            var layerGroup = new H5Group();
+            var blobs = _layers[layerId].Blobs;
+            for (int j = 0; j < blobs.Count; j++)
+            {
+                int netParamId = _paramLayerIndices.IndexOf((layerId, j));
+                if (netParamId >= 0 && _paramOwners[netParamId] >= 0)
+                {
+                    continue; // shared: saved once, under its owner
+                }
+                layerGroup[j.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Hdf5Snapshot.BlobDataset(blobs[j], diff);
+            }
+            group[_layers[layerId].Name] = layerGroup;
+        }
+        return group;
+    }
 }

@@ -42,6 +42,16 @@ public static class Rng
 
     public static int NextInt(int maxExclusive) => Current.Next(maxExclusive);
 
+    /// <summary>Gives the calling thread its own stream from <paramref name="seed"/> without touching other threads (worker threads).</summary>
+    public static void SeedThisThread(int seed)
+    {
+        _random = new Random(seed);
+        _pinned = true;
+    }
+
+    /// <summary>A seed for a worker thread's own stream, drawn from this thread's (Caffe's caffe_rng_rand for InternalThread).</summary>
+    public static int NextSeed() => Current.Next();
+
     /// <summary>Uniform in [min, max).</summary>
     public static float Uniform(float min, float max) => (float)(min + ((double)max - min) * Current.NextDouble());
 

@@ -177,7 +177,7 @@ public class DataTransformerTests
         var encoded = MakeDatum();
         encoded.Encoded = true;
         var plain = new DataTransformer(null, Phase.Test);
-        Assert.Contains("image decoder", Assert.Throws<CremaException>(() => plain.Transform(encoded, new float[24])).Message, StringComparison.Ordinal);
+        Assert.Contains("Could not decode", Assert.Throws<CremaException>(() => plain.Transform(encoded, new float[24])).Message, StringComparison.Ordinal);
 
         string missing = Path.Combine(Path.GetTempPath(), "crema-no-mean-" + Guid.NewGuid().ToString("N"));
         Assert.Contains(missing, Assert.Throws<CremaException>(() => new DataTransformer(new TransformationParameter { MeanFile = missing }, Phase.Test)).Message, StringComparison.Ordinal);

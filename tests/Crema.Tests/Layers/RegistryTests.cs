@@ -29,9 +29,6 @@ public partial class RegistryTests
     /// </summary>
     private static readonly Dictionary<string, string> NotImplemented = new(StringComparer.Ordinal)
     {
-        ["ImageData"] = "not implemented yet; convert the image list to LMDB with crema convert_imageset and use Data",
-        ["WindowData"] = "R-CNN-specific window files; not implemented",
-        ["HDF5Output"] = "HDF5 is only read so far (PureHDF); not implemented",
     };
 
     /// <summary>Caffe types served outside the factory table: Python goes to the C# custom layer loader.</summary>

@@ -1,6 +1,7 @@
 using Crema.Proto;
 using Crema.Proto.TextFormat;
 using Crema.Solvers;
+using PureHDF;
 
 namespace Crema.Tests.Solvers;
 
@@ -26,6 +27,15 @@ public sealed class SolverSnapshotTests : IDisposable
         return PrototxtParser.Parse<SolverParameter>(text, "solver.prototxt");
     }
 
+    private static SolverParameter WithFormat(SolverParameter param, bool hdf5)
+    {
+        if (hdf5)
+        {
+            param.SnapshotFormat = SolverParameter.Types.SnapshotFormat.Hdf5;
+        }
+        return param;
+    }
+
     private static void Feed(Solver solver)
     {
         TestBlobs.Gaussian(11, 1, 4, 3).Data.CopyTo(solver.Net.Blob("x").Data);
@@ -33,12 +43,16 @@ public sealed class SolverSnapshotTests : IDisposable
     }
 
     [Theory]
-    [InlineData("SGD")]
-    [InlineData("Adam")]
-    [InlineData("AdaDelta")]
-    public void Resume_IsBitIdenticalToAnUninterruptedRun(string type)
+    [InlineData("SGD", false)]
+    [InlineData("Adam", false)]
+    [InlineData("AdaDelta", false)]
+    [InlineData("SGD", true)]
+    [InlineData("Adam", true)]
+    [InlineData("AdaDelta", true)]
+    public void Resume_IsBitIdenticalToAnUninterruptedRun(string type, bool hdf5)
     {
         Log.Quiet = true;
+        string ext = hdf5 ? ".h5" : "";
         float[][] straight;
         using (var solver = SolverFactory.Create(MakeSolver(type)))
         {
@@ -46,25 +60,79 @@ public sealed class SolverSnapshotTests : IDisposable
             solver.Step(8);
             straight = solver.Net.LearnableParams.Select(p => p.Data.ToArray()).ToArray();
         }
-        using (var first = SolverFactory.Create(MakeSolver(type)))
+        using (var first = SolverFactory.Create(WithFormat(MakeSolver(type), hdf5)))
         {
             Feed(first);
             first.Step(4);
             first.Snapshot();
         }
-        Assert.True(File.Exists(Path.Combine(_dir, "net_iter_4.caffemodel")));
-        Assert.True(File.Exists(Path.Combine(_dir, "net_iter_4.solverstate")));
+        Assert.True(File.Exists(Path.Combine(_dir, "net_iter_4.caffemodel" + ext)));
+        Assert.True(File.Exists(Path.Combine(_dir, "net_iter_4.solverstate" + ext)));
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
         var param = MakeSolver(type);
         param.RandomSeed = 5; // different fillers: everything must come from the snapshot
         using var resumed = SolverFactory.Create(param);
         Feed(resumed);
-        resumed.Restore(Path.Combine(_dir, "net_iter_4.solverstate"));
+        resumed.Restore(Path.Combine(_dir, "net_iter_4.solverstate" + ext));
         Assert.Equal(4, resumed.Iteration);
         resumed.Step(4);
         for (int i = 0; i < straight.Length; i++)
         {
             Assert.Equal(straight[i], resumed.Net.LearnableParams[i].Data.ToArray());
+        }
+    }
+
+    [Fact]
+    public void Hdf5Snapshot_HasCaffesLayout()
+    {
+        Log.Quiet = true;
+        var param = WithFormat(MakeSolver("Adam"), hdf5: true);
+        param.SnapshotDiff = true;
+        using var solver = SolverFactory.Create(param);
+        Feed(solver);
+        solver.Step(3);
+        solver.Snapshot();
+        string model = Path.Combine(_dir, "net_iter_3.caffemodel.h5");
+        using (var file = H5File.OpenRead(model))
+        {
+            Assert.Equal(["data", "diff"], file.Children().Select(c => c.Name).Order(StringComparer.Ordinal));
+            var data = file.Group("data");
+            // every layer gets a group, even without params (Caffe's Net::ToHDF5)
+            Assert.Equal(["data", "ip", "ip2", "loss", "relu"], data.Children().Select(c => c.Name).Order(StringComparer.Ordinal));
+            Assert.Empty(data.Group("relu").Children());
+            var w = data.Group("ip").Dataset("0");
+            Assert.Equal([5UL, 3UL], w.Space.Dimensions);
+            Assert.Equal(solver.Net.Layer("ip").Blobs[0].Data.ToArray(), w.Read<float[]>());
+            Assert.Equal([5UL], data.Group("ip").Dataset("1").Space.Dimensions);
+            Assert.Equal(solver.Net.Layer("ip2").Blobs[0].Diff.ToArray(), file.Group("diff").Group("ip2").Dataset("0").Read<float[]>());
+        }
+        using (var state = H5File.OpenRead(Path.Combine(_dir, "net_iter_3.solverstate.h5")))
+        {
+            Assert.Equal(3, state.Dataset("iter").Read<int>());
+            Assert.Equal(1, state.Dataset("current_step").Read<int>());
+            Assert.Equal(model, state.Dataset("learned_net").Read<string>().TrimEnd('\0'));
+            // Adam: 4 first moments, then 4 second moments
+            Assert.Equal(8, state.Group("history").Children().Count());
+            Assert.Equal([2UL, 5UL], state.Group("history").Dataset("6").Space.Dimensions);
+        }
+    }
+
+    [Fact]
+    public void CopyTrainedLayersFrom_ReadsHdf5AndBinaryprotoAlike()
+    {
+        Log.Quiet = true;
+        using var solver = SolverFactory.Create(MakeSolver("SGD"));
+        Feed(solver);
+        solver.Step(2);
+        solver.Net.SaveHdf5(Path.Combine(_dir, "w.caffemodel.h5"));
+        var param = MakeSolver("SGD");
+        param.RandomSeed = 9;
+        using var other = SolverFactory.Create(param);
+        Assert.NotEqual(solver.Net.LearnableParams[0].Data.ToArray(), other.Net.LearnableParams[0].Data.ToArray());
+        other.Net.CopyTrainedLayersFrom(Path.Combine(_dir, "w.caffemodel.h5"));
+        for (int i = 0; i < solver.Net.LearnableParams.Count; i++)
+        {
+            Assert.Equal(solver.Net.LearnableParams[i].Data.ToArray(), other.Net.LearnableParams[i].Data.ToArray());
         }
     }
 

@@ -4,8 +4,8 @@ using Crema.Proto;
 namespace Crema.Layers;
 
 /// <summary>
-/// Reads Caffe Datum records from an LMDB in key order, wrapping around at the end, transformed into
-/// data (N, C, H, W) and label (N); batches are prefetched on a background thread.
+/// Reads Caffe Datum records (raw, or encoded JPEG/PNG) from an LMDB in key order, wrapping around at the end, transformed
+/// into data (N, C, H, W) and label (N); batches are prefetched on a background thread.
 /// </summary>
 [LayerType("Data")]
 public sealed class DataLayer : PrefetchingDataLayer
@@ -40,6 +40,11 @@ public sealed class DataLayer : PrefetchingDataLayer
             {
                 t.Mirror = d.Mirror;
             }
+            if (d.ForceEncodedColor)
+            {
+                // Encoded gray images are decoded to 3 channels, so that a database mixing gray and colour batches alike.
+                t.ForceColor = true;
+            }
             return t;
         }
     }
@@ -61,7 +66,7 @@ public sealed class DataLayer : PrefetchingDataLayer
             }
         }
 
-        var shape = Transformer.InferShape(ParseCurrent());
+        var shape = Transformer.InferShape(DecodeCurrent());
         shape[0] = (int)p.BatchSize;
         top[0].Reshape(shape);
         if (OutputLabels)
@@ -107,6 +112,20 @@ public sealed class DataLayer : PrefetchingDataLayer
         }
     }
 
+    // Encoded records (convert_imageset -encoded) are decoded once here; the transformer then sees raw pixels.
+    private Datum DecodeCurrent()
+    {
+        var datum = ParseCurrent();
+        try
+        {
+            return Transformer.Decode(datum);
+        }
+        catch (CremaException e)
+        {
+            throw Error($"record '{_cursor!.KeyString}' in '{DataParam.Source}': {e.Message}");
+        }
+    }
+
     protected override void LoadBatch(Batch batch)
     {
         int batchSize = (int)DataParam.BatchSize;
@@ -114,7 +133,7 @@ public sealed class DataLayer : PrefetchingDataLayer
         (int C, int H, int W) first = default;
         for (int item = 0; item < batchSize; item++)
         {
-            var datum = ParseCurrent();
+            var datum = DecodeCurrent();
             if (item > 0 && (datum.Channels, datum.Height, datum.Width) != first)
             {
                 throw Error($"record '{cursor.KeyString}' is {datum.Channels}×{datum.Height}×{datum.Width} but the batch started with {first.C}×{first.H}×{first.W}; records in a batch must share a shape");

@@ -15,8 +15,8 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
     private readonly BlockingCollection<Batch> _full = new(new ConcurrentQueue<Batch>());
     private readonly CancellationTokenSource _stop = new();
     private Thread? _thread;
+    private int _threadSeed;
     private Batch? _current;
-    private Exception? _failure;
     private bool _disposed;
 
     protected PrefetchingDataLayer(LayerParameter param) : base(param) { }
@@ -26,6 +26,9 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
     {
         public Blob Data { get; } = new();
         public Blob Label { get; } = new();
+
+        /// <summary>Set on the marker batch queued after the last good one when loading failed.</summary>
+        internal Exception? Failure { get; init; }
     }
 
     public override BlobCount BottomCount => BlobCount.Exactly(0);
@@ -59,6 +62,9 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
             }
             _free.Add(batch);
         }
+        // As Caffe's InternalThread: the worker's random stream is seeded from a draw of the creating thread's stream,
+        // so crops and mirrors repeat run to run and no other thread's seeding can change them.
+        _threadSeed = Rng.NextSeed();
         _thread = new Thread(PrefetchLoop) { IsBackground = true, Name = $"prefetch {Name}" };
         _thread.Start();
     }
@@ -81,9 +87,11 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
             _current = null;
         }
         var batch = _full.Take();
-        if (_failure != null)
+        if (batch.Failure is { } failure)
         {
-            throw _failure as CremaException ?? Error($"loading data failed: {_failure.Message}");
+            // Batches loaded before the failure were served first; keep the marker so later calls fail too instead of waiting.
+            _full.Add(batch);
+            throw failure as CremaException ?? Error($"loading data failed: {failure.Message}");
         }
         _current = batch;
         top[0].ReshapeLike(batch.Data);
@@ -97,6 +105,7 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
 
     private void PrefetchLoop()
     {
+        Rng.SeedThisThread(_threadSeed);
         try
         {
             while (!_stop.IsCancellationRequested)
@@ -112,8 +121,7 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
         catch (Exception e)
         {
             // Hand the error to Forward, which is waiting on the full queue.
-            _failure = e;
-            _full.Add(new Batch());
+            _full.Add(new Batch { Failure = e });
         }
     }
 

@@ -1,0 +1,3 @@
+using Crema.Examples.FullyConvolutional;
+
+FullyConvolutionalExample.Run(new FullyConvolutionalExample.Options(), Console.Out);

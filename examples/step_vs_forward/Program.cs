@@ -1,0 +1,3 @@
+using Crema.Examples.StepVsForward;
+
+StepVsForwardExample.Run(new StepVsForwardExample.Options(), Console.Out);
