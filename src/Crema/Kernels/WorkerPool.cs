@@ -92,20 +92,22 @@ public static unsafe class WorkerPool
             try
             {
                 body(ctx, 0);
-                Interlocked.Increment(ref s_done);
-                for (int p = 1; p < parts; p++)
-                {
-                    TryRun(p);
-                }
             }
-            finally
+            catch (Exception e)
             {
-                // Workers hold pointers into the caller's frame: never return before they are done.
-                var spin = default(SpinWait);
-                while (Volatile.Read(ref s_done) != parts)
-                {
-                    spin.SpinOnce(-1);
-                }
+                Interlocked.CompareExchange(ref s_error, e, null);
+            }
+            Interlocked.Increment(ref s_done);
+            for (int p = 1; p < parts; p++)
+            {
+                TryRun(p);
+            }
+            // Workers hold pointers into the caller's frame: never return before they are done. Every part is counted
+            // even when it throws (TryRun catches), so this ends.
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref s_done) != parts)
+            {
+                spin.SpinOnce(-1);
             }
             if (Interlocked.Exchange(ref s_error, null) is { } error)
             {
