@@ -260,7 +260,7 @@ public abstract class Solver : IDisposable
         int averageLoss = Math.Max(1, Param.AverageLoss);
         _losses.Clear();
         SmoothedLoss = 0;
-        var timer = Stopwatch.StartNew();
+        long timerStart = Stopwatch.GetTimestamp(); // a timestamp, not a Stopwatch object: Step(1) loops allocate nothing
         _iterationsLast = Iteration;
         int iterSize = Math.Max(1, Param.IterSize);
 
@@ -287,10 +287,10 @@ public abstract class Solver : IDisposable
             UpdateSmoothedLoss(loss, startIter, averageLoss);
             if (display)
             {
-                double lapse = timer.Elapsed.TotalSeconds;
+                double lapse = Stopwatch.GetElapsedTime(timerStart).TotalSeconds;
                 double perSecond = (Iteration - _iterationsLast) / (lapse > 0 ? lapse : 1);
                 Log.Info($"Iteration {Iteration} ({Log.Num(perSecond)} iter/s, {Log.Num(lapse)}s/{Param.Display} iters), loss = {Log.Num(SmoothedLoss)}");
-                timer.Restart();
+                timerStart = Stopwatch.GetTimestamp();
                 _iterationsLast = Iteration;
                 LogOutputs(Net, "Train", null, 1);
             }
