@@ -19,7 +19,20 @@ internal static class CremaCommand
         }
         try
         {
-            return root.Parse(NormalizeArgs(args)).Invoke();
+            var parsed = root.Parse(NormalizeArgs(args));
+            if (parsed.Errors.Count > 0 && args.Length > 0)
+            {
+                // One line, like every other user error; the verb's help is one flag away.
+                if (parsed.CommandResult.Command == root && !args[0].StartsWith('-'))
+                {
+                    Console.Error.WriteLine($"crema: error: unknown verb '{args[0]}' (verbs: {string.Join(", ", root.Subcommands.Select(c => c.Name))})");
+                    return 1;
+                }
+                string verb = parsed.CommandResult.Command == root ? "" : " " + parsed.CommandResult.Command.Name;
+                Console.Error.WriteLine($"crema: error: {string.Join("; ", parsed.Errors.Select(e => e.Message))} (see 'crema{verb} --help')");
+                return 1;
+            }
+            return parsed.Invoke();
         }
         finally
         {
