@@ -22,24 +22,9 @@ public sealed class DataLayer : PrefetchingDataLayer
     {
         get
         {
-            var t = Param.TransformParam?.Clone() ?? new TransformationParameter();
             var d = DataParam;
-            if (d.HasScale)
-            {
-                t.Scale = d.Scale;
-            }
-            if (d.HasMeanFile)
-            {
-                t.MeanFile = d.MeanFile;
-            }
-            if (d.HasCropSize)
-            {
-                t.CropSize = d.CropSize;
-            }
-            if (d.HasMirror)
-            {
-                t.Mirror = d.Mirror;
-            }
+            var t = WithLegacyTransform(d.HasScale ? d.Scale : null, d.HasMeanFile ? d.MeanFile : null,
+                d.HasCropSize ? d.CropSize : null, d.HasMirror ? d.Mirror : null);
             if (d.ForceEncodedColor)
             {
                 // Encoded gray images are decoded to 3 channels, so that a database mixing gray and colour batches alike.

@@ -46,6 +46,29 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
     /// <summary>The transformation to apply; layers with deprecated scale/mean_file/crop_size/mirror fields override this.</summary>
     protected virtual TransformationParameter TransformParam => Param.TransformParam ?? new TransformationParameter();
 
+    /// <summary>transform_param with the deprecated per-layer scale/mean_file/crop_size/mirror fields laid over it where set (as Caffe's upgrade does).</summary>
+    protected TransformationParameter WithLegacyTransform(float? scale, string? meanFile, uint? cropSize, bool? mirror)
+    {
+        var t = Param.TransformParam?.Clone() ?? new TransformationParameter();
+        if (scale is { } s)
+        {
+            t.Scale = s;
+        }
+        if (meanFile != null)
+        {
+            t.MeanFile = meanFile;
+        }
+        if (cropSize is { } c)
+        {
+            t.CropSize = c;
+        }
+        if (mirror is { } m)
+        {
+            t.Mirror = m;
+        }
+        return t;
+    }
+
     public sealed override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         OutputLabels = top.Count > 1;

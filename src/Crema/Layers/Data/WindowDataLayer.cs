@@ -36,24 +36,9 @@ public sealed class WindowDataLayer : PrefetchingDataLayer
     {
         get
         {
-            var t = Param.TransformParam?.Clone() ?? new TransformationParameter();
             var p = P;
-            if (p.HasScale)
-            {
-                t.Scale = p.Scale;
-            }
-            if (p.HasMeanFile)
-            {
-                t.MeanFile = p.MeanFile;
-            }
-            if (p.HasCropSize)
-            {
-                t.CropSize = p.CropSize;
-            }
-            if (p.HasMirror)
-            {
-                t.Mirror = p.Mirror;
-            }
+            var t = WithLegacyTransform(p.HasScale ? p.Scale : null, p.HasMeanFile ? p.MeanFile : null,
+                p.HasCropSize ? p.CropSize : null, p.HasMirror ? p.Mirror : null);
             return t;
         }
     }
