@@ -205,6 +205,19 @@ public static class Pooling
         }
     }
 
+    // Σx and Σx² over one window of a plane x: (H, W).
+    private static (float Sum, float SumSquares) WindowSums(ReadOnlySpan<float> x, int width, int hStart, int hEnd, int wStart, int wEnd)
+    {
+        float sum = 0, sumSquares = 0;
+        for (int h = hStart; h < hEnd; h++)
+        {
+            var row = x.Slice(h * width + wStart, wEnd - wStart);
+            sum += System.Numerics.Tensors.TensorPrimitives.Sum(row);
+            sumSquares += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row);
+        }
+        return (sum, sumSquares);
+    }
+
     /// <summary>Test-time stochastic pooling: the probability-weighted mean Σx² / Σx of each window (0 when Σx = 0).</summary>
     public static void StochasticForwardTest(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output)
     {
@@ -220,13 +233,7 @@ public static class Pooling
                 {
                     int wStart = pw * s.StrideW;
                     int wEnd = Math.Min(wStart + s.KernelW, s.Width);
-                    float sum = 0, sumSquares = 0;
-                    for (int h = hStart; h < hEnd; h++)
-                    {
-                        var row = x.Slice(h * s.Width + wStart, wEnd - wStart);
-                        sum += System.Numerics.Tensors.TensorPrimitives.Sum(row);
-                        sumSquares += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row);
-                    }
+                    var (sum, sumSquares) = WindowSums(x, s.Width, hStart, hEnd, wStart, wEnd);
                     output[o] = sum == 0 ? 0 : sumSquares / sum;
                 }
             }
@@ -249,13 +256,7 @@ public static class Pooling
                 {
                     int wStart = pw * s.StrideW;
                     int wEnd = Math.Min(wStart + s.KernelW, s.Width);
-                    float sum = 0, sumSquares = 0;
-                    for (int h = hStart; h < hEnd; h++)
-                    {
-                        var row = x.Slice(h * s.Width + wStart, wEnd - wStart);
-                        sum += System.Numerics.Tensors.TensorPrimitives.Sum(row);
-                        sumSquares += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row);
-                    }
+                    var (sum, sumSquares) = WindowSums(x, s.Width, hStart, hEnd, wStart, wEnd);
                     if (sum == 0)
                     {
                         continue;
