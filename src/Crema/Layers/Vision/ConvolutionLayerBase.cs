@@ -336,15 +336,21 @@ public abstract class ConvolutionLayerBase : Layer
         }
     }
 
+    // im2col(input) in colBuffer, or the input itself for 1×1 kernels (already a column matrix).
+    private ReadOnlySpan<float> Columns(ReadOnlySpan<float> input, Span<float> colBuffer)
+    {
+        if (_geometry.Is1x1)
+        {
+            return input;
+        }
+        _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
+        return colBuffer;
+    }
+
     // weightDiff += outputDiff · im2col(input)ᵀ, per group (leaves im2col(input) in the column buffer)
     private protected void WeightGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiff, Span<float> colBuffer)
     {
-        ReadOnlySpan<float> col = input;
-        if (!_geometry.Is1x1)
-        {
-            _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
-            col = colBuffer;
-        }
+        var col = Columns(input, colBuffer);
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
         int colOffset = _kernelDim * _convOutSpatialDim;
@@ -361,12 +367,7 @@ public abstract class ConvolutionLayerBase : Layer
     // and the part's sums are transposed into the weight diff once per backward (measured 1.1–1.7× faster on LeNet/CIFAR shapes).
     private protected void WeightGemmTransposed(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiffT, Span<float> colBuffer)
     {
-        ReadOnlySpan<float> col = input;
-        if (!_geometry.Is1x1)
-        {
-            _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
-            col = colBuffer;
-        }
+        var col = Columns(input, colBuffer);
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
         int colOffset = _kernelDim * _convOutSpatialDim;
