@@ -38,34 +38,35 @@ public static class Im2Col
                 float* plane = pim + ((nint)c * planeIn);
                 for (int ki = 0; ki < kernelH; ki++)
                 {
+                    // Output rows whose input row lies inside the image: [ohStart, ohEnd), the same for every kj.
+                    int y0 = (ki * dilationH) - padH;
+                    ValidRange(y0, strideH, height, outH, out int ohStart, out int ohEnd);
                     for (int kj = 0; kj < kernelW; kj++, dst += planeOut)
                     {
                         int x0 = (kj * dilationW) - padW;
                         ValidRange(x0, strideW, width, outW, out int owStart, out int owEnd);
-                        float* d = dst;
-                        for (int oh = 0; oh < outH; oh++, d += outW)
+                        if (ohStart > 0 || ohEnd < outH)
                         {
-                            int y = (oh * strideH) - padH + (ki * dilationH);
-                            if ((uint)y >= (uint)height)
-                            {
-                                new Span<float>(d, outW).Clear();
-                                continue;
-                            }
-                            float* src = plane + ((nint)y * width) + x0;
+                            new Span<float>(dst, ohStart * outW).Clear();
+                            new Span<float>(dst + ((nint)ohEnd * outW), (outH - ohEnd) * outW).Clear();
+                        }
+                        float* src = plane + ((nint)((ohStart * strideH) + y0) * width) + x0;
+                        float* d = dst + ((nint)ohStart * outW);
+                        nint srcStep = (nint)strideH * width;
+                        if (strideW == 1)
+                        {
+                            CopyRows(d, src, ohEnd - ohStart, outW, srcStep, owStart, owEnd);
+                            continue;
+                        }
+                        for (int oh = ohStart; oh < ohEnd; oh++, d += outW, src += srcStep)
+                        {
                             for (int ow = 0; ow < owStart; ow++)
                             {
                                 d[ow] = 0f;
                             }
-                            if (strideW == 1)
+                            for (int ow = owStart; ow < owEnd; ow++)
                             {
-                                CopyRow(d + owStart, src + owStart, owEnd - owStart);
-                            }
-                            else
-                            {
-                                for (int ow = owStart; ow < owEnd; ow++)
-                                {
-                                    d[ow] = src[(nint)ow * strideW];
-                                }
+                                d[ow] = src[(nint)ow * strideW];
                             }
                             for (int ow = owEnd; ow < outW; ow++)
                             {
@@ -111,21 +112,15 @@ public static class Im2Col
                 float* plane = pim + ((nint)c * planeIn);
                 for (int ki = 0; ki < kernelH; ki++)
                 {
+                    int y0 = (ki * dilationH) - padH;
+                    ValidRange(y0, strideH, height, outH, out int ohStart, out int ohEnd);
                     for (int kj = 0; kj < kernelW; kj++, src += planeOut)
                     {
                         int x0 = (kj * dilationW) - padW;
                         ValidRange(x0, strideW, width, outW, out int owStart, out int owEnd);
-                        float* s = src;
-                        for (int oh = 0; oh < outH; oh++, s += outW)
-                        {
-                            int y = (oh * strideH) - padH + (ki * dilationH);
-                            if ((uint)y >= (uint)height)
-                            {
-                                continue;
-                            }
-                            float* d = plane + ((nint)y * width) + x0;
-                            AddRow(d + owStart, s + owStart, owEnd - owStart);
-                        }
+                        float* s = src + ((nint)ohStart * outW) + owStart;
+                        float* d = plane + ((nint)((ohStart * strideH) + y0) * width) + x0 + owStart;
+                        AddRows(d, s, ohEnd - ohStart, owEnd - owStart, (nint)strideH * width, outW);
                     }
                 }
             }
@@ -133,13 +128,60 @@ public static class Im2Col
     }
 
     // Output columns [start, end) whose input column x0 + ow·stride lies inside [0, width).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ValidRange(int x0, int stride, int width, int outW, out int start, out int end)
     {
+        if (stride == 1)
+        {
+            // No divisions: called once per kernel tap, where two integer divides cost as much as copying the row.
+            start = Math.Clamp(-x0, 0, outW);
+            end = Math.Max(start, Math.Min(outW, width - x0));
+            return;
+        }
         start = x0 >= 0 ? 0 : Math.Min(outW, (-x0 + stride - 1) / stride);
         end = x0 >= width ? start : Math.Max(start, Math.Min(outW, ((width - x0 + stride - 1) / stride)));
     }
 
-    // d[i] = s[i], i < n. Rows here are short (8–60 floats): the last vector overlaps the previous one instead of a scalar tail.
+    // rows × outW output floats from rows of the image `srcStep` apart; columns outside [owStart, owEnd) are zero
+    // (src points at column 0 of the window, which may lie outside the image: only [owStart, owEnd) is read).
+    // The copy strategy is chosen once per call, not per row: rows here are short (8–60 floats) and many.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyRows(float* d, float* src, int rows, int outW, nint srcStep, int owStart, int owEnd)
+    {
+        int n = owEnd - owStart;
+        if (owStart != 0 || n != outW)
+        {
+            for (int r = 0; r < rows; r++, d += outW, src += srcStep)
+            {
+                new Span<float>(d, owStart).Clear();
+                CopyRow(d + owStart, src + owStart, n);
+                new Span<float>(d + owEnd, outW - owEnd).Clear();
+            }
+            return;
+        }
+        if (Vector256.IsHardwareAccelerated && n == 8)
+        {
+            for (int r = 0; r < rows; r++, d += 8, src += srcStep)
+            {
+                Vector256.Store(Vector256.Load(src), d);
+            }
+            return;
+        }
+        if (Vector512.IsHardwareAccelerated && n == 16)
+        {
+            for (int r = 0; r < rows; r++, d += 16, src += srcStep)
+            {
+                Vector512.Store(Vector512.Load(src), d);
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++, d += outW, src += srcStep)
+        {
+            CopyRow(d, src, n);
+        }
+    }
+
+    // d[i] = s[i], i < n: the last vector overlaps the previous one instead of a scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void CopyRow(float* d, float* s, int n)
     {
@@ -158,20 +200,34 @@ public static class Im2Col
         }
         if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            int i = 0;
-            for (; i <= n - 8; i += 8)
+            for (int i = 0; i < n - 8; i += 8)
             {
                 Vector256.Store(Vector256.Load(s + i), d + i);
             }
-            if (i < n)
-            {
-                Vector256.Store(Vector256.Load(s + n - 8), d + n - 8);
-            }
+            Vector256.Store(Vector256.Load(s + n - 8), d + n - 8);
             return;
         }
         for (int i = 0; i < n; i++)
         {
             d[i] = s[i];
+        }
+    }
+
+    // For each of `rows` rows: d[i] += s[i], i < n; d advances by dStep, s by sStep.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRows(float* d, float* s, int rows, int n, nint dStep, nint sStep)
+    {
+        if (Vector256.IsHardwareAccelerated && n == 8)
+        {
+            for (int r = 0; r < rows; r++, d += dStep, s += sStep)
+            {
+                Vector256.Store(Vector256.Load(d) + Vector256.Load(s), d);
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++, d += dStep, s += sStep)
+        {
+            AddRow(d, s, n);
         }
     }
 

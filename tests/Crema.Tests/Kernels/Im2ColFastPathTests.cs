@@ -9,6 +9,10 @@ public class Im2ColFastPathTests
     public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
     {
         { 1, 28, 28, 5, 0, 1, 1 },   // LeNet conv1
+        { 20, 12, 12, 5, 0, 1, 1 },  // LeNet conv2: 8-float rows
+        { 2, 20, 20, 5, 0, 1, 1 },   // 16-float rows
+        { 2, 16, 16, 3, 1, 1, 1 },   // 16-float rows, padded
+        { 2, 10, 10, 3, 1, 2, 1 },   // rows skipped by vertical padding, strided
         { 3, 32, 32, 5, 2, 1, 1 },   // CIFAR-10 conv1
         { 3, 35, 35, 11, 0, 4, 1 },  // CaffeNet conv1 geometry on a small image
         { 4, 13, 13, 3, 1, 1, 1 },   // CaffeNet conv3
