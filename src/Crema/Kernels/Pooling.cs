@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Crema.Kernels;
 
@@ -43,6 +44,10 @@ public static class Pooling
             wStarts[pw] = Math.Max((pw * s.StrideW) - s.PadW, 0);
             wEnds[pw] = Math.Min((pw * s.StrideW) - s.PadW + s.KernelW, width);
         }
+        bool vector = PoolingVector.Usable(s.StrideW);
+        PoolingVector.InteriorColumns(s, out int lo, out int hi);
+        long inputLength = (long)planes * planeIn;
+        int readSpan = PoolingVector.ReadSpan(s.KernelW, s.StrideW);
         fixed (float* pin = input)
         fixed (float* pout = output)
         fixed (int* pmask = mask)
@@ -54,31 +59,48 @@ public static class Pooling
             for (int p = 0; p < planes; p++)
             {
                 float* x = pin + ((nint)p * planeIn);
-                for (int ph = 0; ph < s.PooledHeight; ph++)
+                for (int ph = 0; ph < s.PooledHeight; ph++, y += pooledW, m += pooledW)
                 {
                     int hStart = Math.Max((ph * s.StrideH) - s.PadH, 0);
                     int hEnd = Math.Min((ph * s.StrideH) - s.PadH + s.KernelH, s.Height);
-                    for (int pw = 0; pw < pooledW; pw++, y++, m++)
+                    int pw = 0;
+                    for (; pw < lo; pw++)
                     {
-                        int wStart = pws[pw], wEnd = pwe[pw];
-                        float best = float.MinValue;
-                        int bestIndex = -1;
-                        for (int h = hStart; h < hEnd; h++)
-                        {
-                            int rowStart = h * width;
-                            float* row = x + rowStart;
-                            for (int w = wStart; w < wEnd; w++)
-                            {
-                                if (row[w] > best)
-                                {
-                                    best = row[w];
-                                    bestIndex = rowStart + w;
-                                }
-                            }
-                        }
-                        *y = best;
-                        *m = bestIndex;
+                        MaxWindow(x, width, hStart, hEnd, pws[pw], pwe[pw], out y[pw], out m[pw]);
                     }
+                    // Interior windows 16 at a time, while the last lane's loads stay inside the input.
+                    long lastRow = ((long)p * planeIn) + ((long)(hEnd - 1) * width) - s.PadW;
+                    while (vector && pw < hi && hEnd > hStart && lastRow + ((long)pw * s.StrideW) + readSpan <= inputLength)
+                    {
+                        int count = Math.Min(PoolingVector.Lanes, hi - pw);
+                        PoolingVector.Max(x, width, hStart, hEnd, (pw * s.StrideW) - s.PadW, s.KernelW, s.StrideW, y + pw, m + pw, count);
+                        pw += count;
+                    }
+                    for (; pw < pooledW; pw++)
+                    {
+                        MaxWindow(x, width, hStart, hEnd, pws[pw], pwe[pw], out y[pw], out m[pw]);
+                    }
+                }
+            }
+        }
+    }
+
+    // Max of one window, ties to the first in row-major order; −FLT_MAX and −1 when the window is empty.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaxWindow(float* x, int width, int hStart, int hEnd, int wStart, int wEnd, out float best, out int bestIndex)
+    {
+        best = float.MinValue;
+        bestIndex = -1;
+        for (int h = hStart; h < hEnd; h++)
+        {
+            int rowStart = h * width;
+            float* row = x + rowStart;
+            for (int w = wStart; w < wEnd; w++)
+            {
+                if (row[w] > best)
+                {
+                    best = row[w];
+                    bestIndex = rowStart + w;
                 }
             }
         }

@@ -14,6 +14,10 @@ public class PoolingKernelTests
         { 7, 9, 3, 2, 1 },    // padded
         { 5, 6, 4, 1, 2 },
         { 3, 3, 3, 1, 0 },    // global
+        { 55, 55, 3, 2, 0 },  // CaffeNet pool1: a full 16-window chunk and a partial one per row
+        { 40, 40, 2, 2, 0 },
+        { 20, 37, 3, 1, 1 },  // stride 1, padded: clipped edge windows around the chunks
+        { 12, 40, 5, 2, 2 },
     };
 
     [Theory]
