@@ -69,6 +69,14 @@ internal static class TrainStep
         Console.WriteLine($"memory {model}: baseline VmRSS {baselineMiB:F1} MiB before building the net, peak VmHWM {peakMiB:F1} MiB " +
             $"after {warmup + iterations} iterations, peak - baseline {peakMiB - baselineMiB:F1} MiB " +
             $"(managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MiB)");
+        // Where it goes: FloatBuffers are allocated and zeroed (so resident) up front, data and diff alike.
+        var seen = new HashSet<FloatBuffer>(ReferenceEqualityComparer.Instance);
+        double Bytes(IEnumerable<Blob> blobs) => blobs.SelectMany(b => new[] { b.DataBuffer, b.DiffBuffer })
+            .Where(seen.Add).Sum(f => f.Length * 4.0) / 1048576;
+        double paramMiB = Bytes(solver.Net.LearnableParams);
+        double blobMiB = Bytes(solver.Net.Blobs.Values);
+        Console.WriteLine($"memory {model} breakdown: parameters data+diff {paramMiB:F1} MiB, net blobs data+diff {blobMiB:F1} MiB, " +
+            $"rest (solver state, layer scratch, runtime growth) {peakMiB - baselineMiB - paramMiB - blobMiB:F1} MiB");
         return 0;
     }
 
