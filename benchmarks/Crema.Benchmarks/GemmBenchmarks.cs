@@ -18,8 +18,8 @@ public sealed record GemmShape(string Name, int M, int N, int K)
 
 /// <summary>
 /// Gemm.Sgemm on squares and im2col-shaped convolution GEMMs, with all threads and with one.
-/// The GFLOP/s column is 2·M·N·K / median time. Compare against OpenBLAS in the same run:
-/// ../shared/bench/run_sgemm.sh (same shapes, same 2·M·N·K convention).
+/// The GFLOP/s column is 2·M·N·K / median time. Against OpenBLAS in the same run, all four transpose cases:
+/// benchmarks/compare.sh (the sgemm-table command mode beside peers/sgemm_bench.c, same shapes and method).
 /// </summary>
 [Config(typeof(GemmConfig))]
 [MemoryDiagnoser]
