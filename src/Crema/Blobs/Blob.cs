@@ -12,8 +12,10 @@ public sealed class Blob
     public const int MaxAxes = 32;
 
     private int[] _shape = [];
-    private FloatBuffer _data;
-    private FloatBuffer _diff;
+    // Allocated on first use, as Caffe's SyncedMemory: a blob whose diff (or data) is never touched costs no memory
+    // (solver scratch blobs, the diffs of inference nets).
+    private FloatBuffer? _data;
+    private FloatBuffer? _diff;
     private long _capacity;
 
     public Blob() : this(ReadOnlySpan<int>.Empty) { }
@@ -22,8 +24,6 @@ public sealed class Blob
 
     public Blob(ReadOnlySpan<int> shape)
     {
-        _data = new FloatBuffer(0);
-        _diff = new FloatBuffer(0);
         Reshape(shape);
     }
 
@@ -36,14 +36,27 @@ public sealed class Blob
 
     public int Count { get; private set; } = 1;
 
-    public Span<float> Data => _data.Span[..Count];
+    public Span<float> Data => DataBuffer.Span[..Count];
 
-    public Span<float> Diff => _diff.Span[..Count];
+    public Span<float> Diff => DiffBuffer.Span[..Count];
 
     /// <summary>The storage behind <see cref="Data"/>, for kernels that want the raw aligned pointer.</summary>
-    public FloatBuffer DataBuffer => _data;
+    public FloatBuffer DataBuffer => _data ?? Allocate(ref _data);
 
-    public FloatBuffer DiffBuffer => _diff;
+    public FloatBuffer DiffBuffer => _diff ?? Allocate(ref _diff);
+
+    // Parallel kernel parts may touch a fresh blob at once: the first buffer published wins, the others are freed.
+    private FloatBuffer Allocate(ref FloatBuffer? field)
+    {
+        var fresh = new FloatBuffer(_capacity);
+        var winner = Interlocked.CompareExchange(ref field, fresh, null);
+        if (winner is null)
+        {
+            return fresh;
+        }
+        fresh.Dispose();
+        return winner;
+    }
 
     public int ShapeAt(int axis) => _shape[CanonicalAxis(axis)];
 
@@ -149,8 +162,8 @@ public sealed class Blob
         if (count > _capacity)
         {
             _capacity = count;
-            _data = new FloatBuffer(count);
-            _diff = new FloatBuffer(count);
+            _data = null;
+            _diff = null;
         }
     }
 
@@ -177,13 +190,13 @@ public sealed class Blob
     public void ShareData(Blob other)
     {
         CheckSameCount(other);
-        _data = other._data;
+        _data = other.DataBuffer;
     }
 
     public void ShareDiff(Blob other)
     {
         CheckSameCount(other);
-        _diff = other._diff;
+        _diff = other.DiffBuffer;
     }
 
     private void CheckSameCount(Blob other)
