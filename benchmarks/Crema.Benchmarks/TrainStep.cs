@@ -68,8 +68,8 @@ internal static class TrainStep
             $"tiered-compilation {SgemmTable.TieredCompilationSetting()}, loss {solver.SmoothedLoss:G4})");
         Console.WriteLine($"memory {model}: baseline VmRSS {baselineMiB:F1} MiB before building the net, peak VmHWM {peakMiB:F1} MiB " +
             $"after {warmup + iterations} iterations, peak - baseline {peakMiB - baselineMiB:F1} MiB " +
-            $"(managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MiB)");
-        // Where it goes: FloatBuffers are allocated and zeroed (so resident) up front, data and diff alike.
+            $"(managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MiB, of it live {GC.GetTotalMemory(true) / 1048576.0:F1} MiB)");
+        // Where it goes (read after the peak: asking for a never-touched buffer allocates it, as Blob allocates on first use).
         var seen = new HashSet<FloatBuffer>(ReferenceEqualityComparer.Instance);
         double Bytes(IEnumerable<Blob> blobs) => blobs.SelectMany(b => new[] { b.DataBuffer, b.DiffBuffer })
             .Where(seen.Add).Sum(f => f.Length * 4.0) / 1048576;

@@ -18,8 +18,9 @@ public sealed class LRNLayer : Layer
     private float _alpha, _beta, _k;
     private bool _within;
     private int _num, _channels, _height, _width;
-    // s, s^−β (kept from forward) and two backward scratch buffers, all (N, C, H, W); x when run in place; one plane for SpatialSum.
-    private float[] _scale = [], _power = [], _ratio = [], _ratioSum = [], _input = [];
+    // s (N, C, H, W), kept from forward as Caffe's scale_; x when run in place; one plane for SpatialSum. Everything else is
+    // per-part scratch from ScratchPool (s^−β is recomputed in backward, as Caffe does, rather than kept).
+    private float[] _scale = [], _input = [];
     private float[][] _planes = [];
     private readonly ImageWork _work;
 
@@ -49,9 +50,6 @@ public sealed class LRNLayer : Layer
         if (_scale.Length < b.Count)
         {
             _scale = new float[b.Count];
-            _power = new float[b.Count];
-            _ratio = new float[b.Count];
-            _ratioSum = new float[b.Count];
         }
         if (b == top[0] && _input.Length < b.Count)
         {
@@ -96,15 +94,17 @@ public sealed class LRNLayer : Layer
     {
         int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
         ReadOnlySpan<float> x = bottom.Data.Slice(start, count);
-        var squares = _ratio.AsSpan(start, count);
+        float[] scratch = ScratchPool.Rent(count);
+        var squares = scratch.AsSpan(0, count);
         var scale = _scale.AsSpan(start, count);
-        var power = _power.AsSpan(start, count);
         TensorPrimitives.Multiply(x, x, squares);
         WindowSum(squares, scale, n1 - n0, planeScratch);
         TensorPrimitives.Multiply(scale, WindowWeight, scale);
         TensorPrimitives.Add(scale, _k, scale);
+        var power = squares;
         TensorPrimitives.Pow(scale, -_beta, power);
         TensorPrimitives.Multiply(x, power, top.Data.Slice(start, count));
+        ScratchPool.Return(scratch);
     }
 
     // dx_j = dy_j·s_j^−β − 2αβ/n(²) · x_j · Σ_{i ∈ window(j)} dy_i·x_i·s_i^−β / s_i  (windows are symmetric).
@@ -121,9 +121,11 @@ public sealed class LRNLayer : Layer
         int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
         ReadOnlySpan<float> dy = top.Diff.Slice(start, count);
         ReadOnlySpan<float> scale = _scale.AsSpan(start, count);
-        ReadOnlySpan<float> power = _power.AsSpan(start, count);
-        var ratio = _ratio.AsSpan(start, count);
-        var ratioSum = _ratioSum.AsSpan(start, count);
+        float[] powerArray = ScratchPool.Rent(count), ratioArray = ScratchPool.Rent(count), ratioSumArray = ScratchPool.Rent(count);
+        var power = powerArray.AsSpan(0, count);
+        var ratio = ratioArray.AsSpan(0, count);
+        var ratioSum = ratioSumArray.AsSpan(0, count);
+        TensorPrimitives.Pow(scale, -_beta, power);
         ReadOnlySpan<float> x = bottom.Data.Slice(start, count);
         if (bottom == top)
         {
@@ -139,6 +141,9 @@ public sealed class LRNLayer : Layer
         // Read dy fully before writing dx, which may be the same memory.
         TensorPrimitives.Multiply(dy, power, ratio);
         TensorPrimitives.MultiplyAdd(ratioSum, -2 * _beta * WindowWeight, ratio, bottom.Diff.Slice(start, count));
+        ScratchPool.Return(powerArray);
+        ScratchPool.Return(ratioArray);
+        ScratchPool.Return(ratioSumArray);
     }
 
     // Forward/backward body over runs of images, allocated once (no closure per call).

@@ -23,12 +23,15 @@ public abstract class ConvolutionLayerBase : Layer
     private int[] _convInShape = [];
     private int[] _convOutShape = [];
     private int[] _topShape = [];
-    // One column buffer per part (thread), and per part > 0 its own parameter-gradient accumulators, reduced in part order.
-    private float[][] _cols = [];
+    // Column buffers (one group of one image, per running part) and Convolution's per-part transposed weight-gradient
+    // accumulators ((group, kernel dim, out channels / group), see WeightGemmTransposed) come from ScratchPool while the
+    // layer runs; per part > 0, Deconvolution's weight and every layer's bias accumulators are the layer's own. Parts are
+    // reduced in part order.
+    private int _colCount;
+    private int _parts;
+    private float[][] _weightDiffT = [];
     private float[][] _weightDiffParts = [];
     private float[][] _biasDiffParts = [];
-    // Convolution only: per part, the weight gradient transposed, (group, kernel dim, out channels / group), see WeightGemmTransposed.
-    private float[][] _weightDiffT = [];
     private readonly ImageWork _work;
 
     private protected ConvolutionLayerBase(LayerParameter param) : base(param) => _work = new ImageWork(this);
@@ -159,30 +162,21 @@ public abstract class ConvolutionLayerBase : Layer
         {
             _convOutSpatialDim *= d;
         }
-        int colCount = _kernelDim * _group * _convOutSpatialDim;
-        int parts = Math.Max(1, Math.Min(WorkerPool.Threads, Num));
-        if (_cols.Length < parts)
+        _colCount = g.Is1x1 ? 0 : _kernelDim * _convOutSpatialDim;
+        _parts = Math.Max(1, Math.Min(WorkerPool.Threads, Num));
+        if (_weightDiffT.Length < _parts)
         {
-            Array.Resize(ref _cols, parts);
-            Array.Resize(ref _weightDiffParts, parts);
-            Array.Resize(ref _biasDiffParts, parts);
-            Array.Resize(ref _weightDiffT, parts);
+            Array.Resize(ref _weightDiffT, _parts);
+            Array.Resize(ref _weightDiffParts, _parts);
+            Array.Resize(ref _biasDiffParts, _parts);
         }
-        for (int t = 0; t < _cols.Length; t++)
+        for (int t = 1; t < _parts; t++)
         {
-            if (!g.Is1x1 && (_cols[t]?.Length ?? 0) < colCount)
-            {
-                _cols[t] = new float[colCount];
-            }
-            if (!ReverseDimensions)
-            {
-                _weightDiffT[t] ??= new float[Blobs[0].Count];
-            }
-            if (t > 0)
+            if (ReverseDimensions)
             {
                 _weightDiffParts[t] ??= new float[Blobs[0].Count];
-                _biasDiffParts[t] ??= new float[_numOutput];
             }
+            _biasDiffParts[t] ??= new float[_numOutput];
         }
     }
 
@@ -200,7 +194,7 @@ public abstract class ConvolutionLayerBase : Layer
     // part, whose GEMMs use the threads themselves (batch 1, or 3 images on 2 threads).
     private int ImageParts()
     {
-        int parts = Math.Min(_cols.Length, Math.Min(WorkerPool.Threads, Num));
+        int parts = Math.Min(_parts, Math.Min(WorkerPool.Threads, Num));
         return parts > 1 && (Num % parts == 0 || Num >= 4 * parts) ? parts : 1;
     }
 
@@ -220,15 +214,17 @@ public abstract class ConvolutionLayerBase : Layer
         int parts = ImageParts();
         bool weightGrad = ShouldComputeParamGradient(0);
         bool biasGrad = _biasTerm && ShouldComputeParamGradient(1);
+        bool transposed = !ReverseDimensions && weightGrad;
         for (int t = 0; t < parts; t++)
         {
-            if (!ReverseDimensions && weightGrad)
+            if (transposed)
             {
-                _weightDiffT[t].AsSpan().Clear();
+                _weightDiffT[t] = ScratchPool.Rent(Blobs[0].Count);
+                _weightDiffT[t].AsSpan(0, Blobs[0].Count).Clear();
             }
             if (t > 0)
             {
-                _weightDiffParts[t].AsSpan().Clear();
+                _weightDiffParts[t]?.AsSpan().Clear();
                 _biasDiffParts[t].AsSpan().Clear();
             }
         }
@@ -240,7 +236,7 @@ public abstract class ConvolutionLayerBase : Layer
         }
         _work.Set(null, null, null);
         // Fixed reduction order (part 0, 1, …) whatever thread finished first: bit-identical runs.
-        if (!ReverseDimensions && weightGrad)
+        if (transposed)
         {
             int m = _convOutChannels / _group;
             for (int t = 0; t < parts; t++)
@@ -250,6 +246,8 @@ public abstract class ConvolutionLayerBase : Layer
                     int offset = g * m * _kernelDim;
                     AddTransposed(_weightDiffT[t].AsSpan(offset, m * _kernelDim), _kernelDim, m, Blobs[0].Diff.Slice(offset, m * _kernelDim));
                 }
+                ScratchPool.Return(_weightDiffT[t]);
+                _weightDiffT[t] = null!;
             }
         }
         for (int t = 1; t < parts; t++)
@@ -280,101 +278,112 @@ public abstract class ConvolutionLayerBase : Layer
         public void RunPart(int part, int parts)
         {
             var (n0, n1) = WorkerPool.Slice(layer.Num, part, parts);
-            Span<float> col = layer._geometry.Is1x1 ? default : layer._cols[part];
-            if (_propagateDown is null)
+            float[]? colArray = layer._colCount > 0 ? ScratchPool.Rent(layer._colCount) : null;
+            try
             {
-                layer.ForwardImages(_from!, _to!, Index, n0, n1, col);
-                return;
+                Span<float> col = colArray.AsSpan(0, layer._colCount);
+                if (_propagateDown is null)
+                {
+                    layer.ForwardImages(_from!, _to!, Index, n0, n1, col);
+                    return;
+                }
+                Span<float> weightDiff = !layer.ReverseDimensions ? layer._weightDiffT[part]
+                    : part == 0 ? layer.Blobs[0].Diff : layer._weightDiffParts[part];
+                Span<float> biasDiff = !layer._biasTerm ? default : part == 0 ? layer.Blobs[1].Diff : layer._biasDiffParts[part];
+                layer.BackwardImages(_from!, _propagateDown, _to!, Index, n0, n1, col, weightDiff, biasDiff);
             }
-            Span<float> weightDiff = !layer.ReverseDimensions ? layer._weightDiffT[part]
-                : part == 0 ? layer.Blobs[0].Diff : layer._weightDiffParts[part];
-            Span<float> biasDiff = !layer._biasTerm ? default : part == 0 ? layer.Blobs[1].Diff : layer._biasDiffParts[part];
-            layer.BackwardImages(_from!, _propagateDown, _to!, Index, n0, n1, col, weightDiff, biasDiff);
+            finally
+            {
+                if (colArray is not null)
+                {
+                    ScratchPool.Return(colArray);
+                }
+            }
         }
     }
 
-    // output: (conv out channels, conv out spatial) = W · im2col(input), per group
+    // The column matrix (kernel dim, conv out spatial) of group g of one conv-input image: im2col of the group's channels
+    // into colBuffer (one group's worth), or the input itself for 1×1 kernels. skipIm2Col: colBuffer already holds it.
+    private ReadOnlySpan<float> GroupColumns(ReadOnlySpan<float> input, int g, Span<float> colBuffer, bool skipIm2Col = false)
+    {
+        int colCount = _kernelDim * _convOutSpatialDim;
+        if (_geometry.Is1x1)
+        {
+            return input.Slice(g * colCount, colCount);
+        }
+        if (!skipIm2Col)
+        {
+            int inGroup = input.Length / _group;
+            _geometry.Im2ColInto(input.Slice(g * inGroup, inGroup), _convInChannels / _group, _convInShape, _convOutShape, colBuffer);
+        }
+        return colBuffer[..colCount];
+    }
+
+    // output: (conv out channels, conv out spatial) = W · im2col(input), per group.
+    // skipIm2Col: the column buffer already holds im2col(input) (single group only: it holds one group).
     private protected void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> colBuffer, bool skipIm2Col = false)
     {
-        ReadOnlySpan<float> col = input;
-        if (!_geometry.Is1x1)
-        {
-            if (!skipIm2Col)
-            {
-                _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
-            }
-            col = colBuffer;
-        }
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
-        int colOffset = _kernelDim * _convOutSpatialDim;
         int outputOffset = m * _convOutSpatialDim;
         for (int g = 0; g < _group; g++)
         {
+            var col = GroupColumns(input, g, colBuffer, skipIm2Col && _group == 1);
             Gemm.Sgemm(false, false, m, _convOutSpatialDim, _kernelDim, 1f, weights.Slice(g * weightOffset, weightOffset),
-                col.Slice(g * colOffset, colOffset), 0f, output.Slice(g * outputOffset, outputOffset));
+                col, 0f, output.Slice(g * outputOffset, outputOffset));
         }
     }
 
     // input (overwritten) = col2im(Wᵀ · output), per group
     private protected void BackwardGemm(ReadOnlySpan<float> output, ReadOnlySpan<float> weights, Span<float> input, Span<float> colBuffer)
     {
-        Span<float> col = _geometry.Is1x1 ? input : colBuffer;
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
-        int colOffset = _kernelDim * _convOutSpatialDim;
+        int colCount = _kernelDim * _convOutSpatialDim;
         int outputOffset = m * _convOutSpatialDim;
-        for (int g = 0; g < _group; g++)
-        {
-            Gemm.Sgemm(true, false, _kernelDim, _convOutSpatialDim, m, 1f, weights.Slice(g * weightOffset, weightOffset),
-                output.Slice(g * outputOffset, outputOffset), 0f, col.Slice(g * colOffset, colOffset));
-        }
+        int inGroup = input.Length / _group;
         if (!_geometry.Is1x1)
         {
             input.Clear();
-            _geometry.Col2ImInto(col, _convInChannels, _convInShape, _convOutShape, input);
         }
-    }
-
-    // im2col(input) in colBuffer, or the input itself for 1×1 kernels (already a column matrix).
-    private ReadOnlySpan<float> Columns(ReadOnlySpan<float> input, Span<float> colBuffer)
-    {
-        if (_geometry.Is1x1)
+        for (int g = 0; g < _group; g++)
         {
-            return input;
+            Span<float> col = _geometry.Is1x1 ? input.Slice(g * colCount, colCount) : colBuffer[..colCount];
+            Gemm.Sgemm(true, false, _kernelDim, _convOutSpatialDim, m, 1f, weights.Slice(g * weightOffset, weightOffset),
+                output.Slice(g * outputOffset, outputOffset), 0f, col);
+            if (!_geometry.Is1x1)
+            {
+                _geometry.Col2ImInto(col, _convInChannels / _group, _convInShape, _convOutShape, input.Slice(g * inGroup, inGroup));
+            }
         }
-        _geometry.Im2ColInto(input, _convInChannels, _convInShape, _convOutShape, colBuffer);
-        return colBuffer;
     }
 
-    // weightDiff += outputDiff · im2col(input)ᵀ, per group (leaves im2col(input) in the column buffer)
+    // weightDiff += outputDiff · im2col(input)ᵀ, per group (leaves the last group's im2col(input) in the column buffer)
     private protected void WeightGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiff, Span<float> colBuffer)
     {
-        var col = Columns(input, colBuffer);
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
-        int colOffset = _kernelDim * _convOutSpatialDim;
         int outputOffset = m * _convOutSpatialDim;
         for (int g = 0; g < _group; g++)
         {
+            var col = GroupColumns(input, g, colBuffer);
             Gemm.Sgemm(false, true, m, _kernelDim, _convOutSpatialDim, 1f, outputDiff.Slice(g * outputOffset, outputOffset),
-                col.Slice(g * colOffset, colOffset), 1f, weightDiff.Slice(g * weightOffset, weightOffset));
+                col, 1f, weightDiff.Slice(g * weightOffset, weightOffset));
         }
     }
 
-    // weightDiffT (k, m) += im2col(input) (k, HW) · outputDiffᵀ (HW, m), per group (leaves im2col(input) in the column
-    // buffer). The transpose of WeightGemm: the wide column matrix is read in place instead of being packed transposed,
-    // and the part's sums are transposed into the weight diff once per backward (measured 1.1–1.7× faster on LeNet/CIFAR shapes).
+    // weightDiffT (k, m) += im2col(input) (k, HW) · outputDiffᵀ (HW, m), per group. The transpose of WeightGemm: the wide
+    // column matrix is read in place instead of being packed transposed, and the part's sums are transposed into the
+    // weight diff once per backward (measured 1.1–1.7× faster on LeNet/CIFAR shapes).
     private protected void WeightGemmTransposed(ReadOnlySpan<float> input, ReadOnlySpan<float> outputDiff, Span<float> weightDiffT, Span<float> colBuffer)
     {
-        var col = Columns(input, colBuffer);
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
-        int colOffset = _kernelDim * _convOutSpatialDim;
         int outputOffset = m * _convOutSpatialDim;
         for (int g = 0; g < _group; g++)
         {
-            Gemm.Sgemm(false, true, _kernelDim, m, _convOutSpatialDim, 1f, col.Slice(g * colOffset, colOffset),
+            var col = GroupColumns(input, g, colBuffer);
+            Gemm.Sgemm(false, true, _kernelDim, m, _convOutSpatialDim, 1f, col,
                 outputDiff.Slice(g * outputOffset, outputOffset), 1f, weightDiffT.Slice(g * weightOffset, weightOffset));
         }
     }
