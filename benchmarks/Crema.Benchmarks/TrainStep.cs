@@ -61,6 +61,10 @@ internal static class TrainStep
             ms[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
         double peakMiB = ProcStatusMiB("VmHWM");
+        // Crema's buffers: native blob memory (params, net blobs, solver state) plus the live managed heap (layer scratch).
+        long managedLive = GC.GetTotalMemory(forceFullCollection: true);
+        long nativeLive = FloatBuffer.LiveBytes;
+        double buffersMiB = (nativeLive + managedLive) / 1048576.0;
         var sorted = ms.Order().ToArray();
         double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
         Console.WriteLine($"train-step {model}: median {median:F2} ms, min {sorted[0]:F2} ms, mean {ms.Average():F2} ms over {iterations} " +
@@ -68,13 +72,15 @@ internal static class TrainStep
             $"tiered-compilation {SgemmTable.TieredCompilationSetting()}, loss {solver.SmoothedLoss:G4})");
         Console.WriteLine($"memory {model}: baseline VmRSS {baselineMiB:F1} MiB before building the net, peak VmHWM {peakMiB:F1} MiB " +
             $"after {warmup + iterations} iterations, peak - baseline {peakMiB - baselineMiB:F1} MiB " +
-            $"(managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MiB, of it live {GC.GetTotalMemory(true) / 1048576.0:F1} MiB)");
+            $"(managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MiB, of it live {managedLive / 1048576.0:F1} MiB)");
         // Where it goes (read after the peak: asking for a never-touched buffer allocates it, as Blob allocates on first use).
         var seen = new HashSet<FloatBuffer>(ReferenceEqualityComparer.Instance);
         double Bytes(IEnumerable<Blob> blobs) => blobs.SelectMany(b => new[] { b.DataBuffer, b.DiffBuffer })
             .Where(seen.Add).Sum(f => f.Length * 4.0) / 1048576;
         double paramMiB = Bytes(solver.Net.LearnableParams);
         double blobMiB = Bytes(solver.Net.Blobs.Values);
+        Console.WriteLine($"memory {model} buffers: native blob memory {nativeLive / 1048576.0:F1} MiB + live managed heap " +
+            $"{managedLive / 1048576.0:F1} MiB = {buffersMiB:F1} MiB");
         Console.WriteLine($"memory {model} breakdown: parameters data+diff {paramMiB:F1} MiB, net blobs data+diff {blobMiB:F1} MiB, " +
             $"rest (solver state, layer scratch, runtime growth) {peakMiB - baselineMiB - paramMiB - blobMiB:F1} MiB");
         return 0;

@@ -5,7 +5,11 @@ namespace Crema;
 /// <summary>A 64-byte aligned block of native float32 memory (AVX-512 friendly), freed by finalizer or Dispose.</summary>
 public sealed unsafe class FloatBuffer : IDisposable
 {
+    private static long s_liveBytes;
     private float* _ptr;
+
+    /// <summary>Bytes held by all live (not yet freed) buffers in the process: blob memory, for memory accounting.</summary>
+    public static long LiveBytes => Interlocked.Read(ref s_liveBytes);
 
     public FloatBuffer(long length)
     {
@@ -16,6 +20,7 @@ public sealed unsafe class FloatBuffer : IDisposable
         _ptr = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         NativeMemory.Clear(_ptr, bytes);
         GC.AddMemoryPressure((long)bytes);
+        Interlocked.Add(ref s_liveBytes, (long)bytes);
     }
 
     ~FloatBuffer() => Free();
@@ -38,6 +43,7 @@ public sealed unsafe class FloatBuffer : IDisposable
         {
             NativeMemory.AlignedFree(_ptr);
             GC.RemoveMemoryPressure(Math.Max(64, Length * sizeof(float)));
+            Interlocked.Add(ref s_liveBytes, -Math.Max(64, Length * sizeof(float)));
             _ptr = null;
         }
     }
