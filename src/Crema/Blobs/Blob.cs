@@ -45,6 +45,11 @@ public sealed class Blob
 
     public FloatBuffer DiffBuffer => _diff ?? Allocate(ref _diff);
 
+    /// <summary>Whether data / diff memory has been allocated yet (it is on first use).</summary>
+    internal bool HasData => _data is not null;
+
+    internal bool HasDiff => _diff is not null;
+
     // Parallel kernel parts may touch a fresh blob at once: the first buffer published wins, the others are freed.
     private FloatBuffer Allocate(ref FloatBuffer? field)
     {

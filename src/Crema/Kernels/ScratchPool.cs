@@ -6,28 +6,31 @@ namespace Crema.Kernels;
 /// layer needs at once instead of every layer keeping its own (Caffe keeps one column buffer per convolution layer).
 /// After the first pass over a net, renting allocates nothing. Thread-safe; contents are not cleared.
 /// </summary>
-public static class ScratchPool
+public sealed class ScratchPool
 {
-    private static readonly List<float[]> s_free = [];
-    private static readonly Lock s_lock = new();
+    private readonly List<float[]> _free = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>The pool the layers use.</summary>
+    public static ScratchPool Shared { get; } = new();
 
     /// <summary>An array of at least <paramref name="minLength"/> floats (its previous contents are arbitrary).</summary>
-    public static float[] Rent(int minLength)
+    public float[] Rent(int minLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(minLength);
-        lock (s_lock)
+        lock (_lock)
         {
             // The smallest free array that fits; otherwise replace the largest free one, so the pool does not keep
             // arrays that are too small for the nets in use.
             int best = -1, largest = -1;
-            for (int i = 0; i < s_free.Count; i++)
+            for (int i = 0; i < _free.Count; i++)
             {
-                int length = s_free[i].Length;
-                if (length >= minLength && (best < 0 || length < s_free[best].Length))
+                int length = _free[i].Length;
+                if (length >= minLength && (best < 0 || length < _free[best].Length))
                 {
                     best = i;
                 }
-                if (largest < 0 || length > s_free[largest].Length)
+                if (largest < 0 || length > _free[largest].Length)
                 {
                     largest = i;
                 }
@@ -45,20 +48,20 @@ public static class ScratchPool
     }
 
     /// <summary>Gives back an array from <see cref="Rent"/>; the caller must not use it afterwards.</summary>
-    public static void Return(float[] array)
+    public void Return(float[] array)
     {
         ArgumentNullException.ThrowIfNull(array);
-        lock (s_lock)
+        lock (_lock)
         {
-            s_free.Add(array);
+            _free.Add(array);
         }
     }
 
-    private static float[] Take(int index)
+    private float[] Take(int index)
     {
-        var array = s_free[index];
-        s_free[index] = s_free[^1];
-        s_free.RemoveAt(s_free.Count - 1);
+        var array = _free[index];
+        _free[index] = _free[^1];
+        _free.RemoveAt(_free.Count - 1);
         return array;
     }
 }

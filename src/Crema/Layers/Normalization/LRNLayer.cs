@@ -94,7 +94,7 @@ public sealed class LRNLayer : Layer
     {
         int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
         ReadOnlySpan<float> x = bottom.Data.Slice(start, count);
-        float[] scratch = ScratchPool.Rent(count);
+        float[] scratch = ScratchPool.Shared.Rent(count);
         var squares = scratch.AsSpan(0, count);
         var scale = _scale.AsSpan(start, count);
         TensorPrimitives.Multiply(x, x, squares);
@@ -104,7 +104,7 @@ public sealed class LRNLayer : Layer
         var power = squares;
         TensorPrimitives.Pow(scale, -_beta, power);
         TensorPrimitives.Multiply(x, power, top.Data.Slice(start, count));
-        ScratchPool.Return(scratch);
+        ScratchPool.Shared.Return(scratch);
     }
 
     // dx_j = dy_j·s_j^−β − 2αβ/n(²) · x_j · Σ_{i ∈ window(j)} dy_i·x_i·s_i^−β / s_i  (windows are symmetric).
@@ -121,7 +121,7 @@ public sealed class LRNLayer : Layer
         int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
         ReadOnlySpan<float> dy = top.Diff.Slice(start, count);
         ReadOnlySpan<float> scale = _scale.AsSpan(start, count);
-        float[] powerArray = ScratchPool.Rent(count), ratioArray = ScratchPool.Rent(count), ratioSumArray = ScratchPool.Rent(count);
+        float[] powerArray = ScratchPool.Shared.Rent(count), ratioArray = ScratchPool.Shared.Rent(count), ratioSumArray = ScratchPool.Shared.Rent(count);
         var power = powerArray.AsSpan(0, count);
         var ratio = ratioArray.AsSpan(0, count);
         var ratioSum = ratioSumArray.AsSpan(0, count);
@@ -141,9 +141,9 @@ public sealed class LRNLayer : Layer
         // Read dy fully before writing dx, which may be the same memory.
         TensorPrimitives.Multiply(dy, power, ratio);
         TensorPrimitives.MultiplyAdd(ratioSum, -2 * _beta * WindowWeight, ratio, bottom.Diff.Slice(start, count));
-        ScratchPool.Return(powerArray);
-        ScratchPool.Return(ratioArray);
-        ScratchPool.Return(ratioSumArray);
+        ScratchPool.Shared.Return(powerArray);
+        ScratchPool.Shared.Return(ratioArray);
+        ScratchPool.Shared.Return(ratioSumArray);
     }
 
     // Forward/backward body over runs of images, allocated once (no closure per call).

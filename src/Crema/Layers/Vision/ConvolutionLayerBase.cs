@@ -219,7 +219,7 @@ public abstract class ConvolutionLayerBase : Layer
         {
             if (transposed)
             {
-                _weightDiffT[t] = ScratchPool.Rent(Blobs[0].Count);
+                _weightDiffT[t] = ScratchPool.Shared.Rent(Blobs[0].Count);
                 _weightDiffT[t].AsSpan(0, Blobs[0].Count).Clear();
             }
             if (t > 0)
@@ -246,7 +246,7 @@ public abstract class ConvolutionLayerBase : Layer
                     int offset = g * m * _kernelDim;
                     AddTransposed(_weightDiffT[t].AsSpan(offset, m * _kernelDim), _kernelDim, m, Blobs[0].Diff.Slice(offset, m * _kernelDim));
                 }
-                ScratchPool.Return(_weightDiffT[t]);
+                ScratchPool.Shared.Return(_weightDiffT[t]);
                 _weightDiffT[t] = null!;
             }
         }
@@ -278,7 +278,7 @@ public abstract class ConvolutionLayerBase : Layer
         public void RunPart(int part, int parts)
         {
             var (n0, n1) = WorkerPool.Slice(layer.Num, part, parts);
-            float[]? colArray = layer._colCount > 0 ? ScratchPool.Rent(layer._colCount) : null;
+            float[]? colArray = layer._colCount > 0 ? ScratchPool.Shared.Rent(layer._colCount) : null;
             try
             {
                 Span<float> col = colArray.AsSpan(0, layer._colCount);
@@ -296,7 +296,7 @@ public abstract class ConvolutionLayerBase : Layer
             {
                 if (colArray is not null)
                 {
-                    ScratchPool.Return(colArray);
+                    ScratchPool.Shared.Return(colArray);
                 }
             }
         }
