@@ -195,22 +195,23 @@ public static unsafe partial class Gemm
             int j = 0;
             if (Avx512F.IsSupported)
             {
-                for (; j + 16 <= cols; j += 16)
+                // 16 columns × 16 depths per transpose; the depth tail and the last partial column block go through
+                // masked loads (padding columns come out zero), so no element is moved one at a time.
+                for (; j < cols; j += 16)
                 {
+                    int rows = Math.Min(16, cols - j);
+                    float* src = b + ((long)(jr + j) * ldb);
                     int p = 0;
-                    for (; p + 16 <= kc; p += 16)
+                    for (; rows == 16 && p + 16 <= kc; p += 16)
                     {
-                        Transpose16x16(b + ((long)(jr + j) * ldb) + p, ldb, d + (p * width) + j, width);
+                        Transpose16x16(src + p, ldb, d + (p * width) + j, width);
                     }
-
-                    for (; p < kc; p++)
+                    for (; p < kc; p += 16)
                     {
-                        for (int jj = j; jj < j + 16; jj++)
-                        {
-                            d[(p * width) + jj] = b[((long)(jr + jj) * ldb) + p];
-                        }
+                        TransposeMasked(src + p, ldb, rows, Math.Min(16, kc - p), d + (p * width) + j, width);
                     }
                 }
+                j = width;
             }
 
             for (; j < width; j++)
@@ -232,6 +233,25 @@ public static unsafe partial class Gemm
                     }
                 }
             }
+        }
+    }
+
+    // dst[p*ldd + j] = src[j*lds + p] for j < rows, p < depth; dst[p*ldd + j] = 0 for rows <= j < 16; rows p >= depth of
+    // dst are not written, and src is read only inside the block.
+    private static void TransposeMasked(float* src, int lds, int rows, int depth, float* dst, int ldd)
+    {
+        float* tile = stackalloc float[2 * 256];
+        float* transposed = tile + 256;
+        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(depth)).AsSingle();
+        for (int r = 0; r < 16; r++)
+        {
+            Vector512<float> row = r < rows ? Avx512F.MaskLoad(src + ((long)r * lds), mask, Vector512<float>.Zero) : Vector512<float>.Zero;
+            Vector512.Store(row, tile + (r * 16));
+        }
+        Transpose16x16(tile, 16, transposed, 16);
+        for (int p = 0; p < depth; p++)
+        {
+            Vector512.Store(Vector512.Load(transposed + (p * 16)), dst + ((long)p * ldd));
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class GemmTests
     public void Sgemm_EverySmallShape_MatchesNaive(bool transA, bool transB)
     {
         // every m, n in 0..70 (straddles the 6-row and 16/64-column tiles); k cycles so each tile width meets each depth
-        int[] depths = [1, 5, 37];
+        int[] depths = [1, 5, 16, 25, 37];
         var rng = new Random(1701);
         for (int m = 0; m <= 70; m++)
         {
@@ -32,11 +32,11 @@ public sealed class GemmTests
     [MemberData(nameof(Transposes))]
     public void Sgemm_BlockBoundaries_MatchesNaive(bool transA, bool transB)
     {
-        // around KC = 256, NCB = 512, MC = 768 and the threading threshold (2^21 multiply-adds)
+        // around KC = 256, NCB = 512, MC = 768 and the threading threshold (2^17 multiply-adds)
         (int M, int N, int K)[] shapes =
         [
             (7, 65, 255), (7, 65, 256), (13, 63, 257), (6, 64, 513), (5, 511, 31), (12, 512, 17), (11, 513, 33),
-            (3, 1100, 40), (769, 17, 9), (770, 70, 30), (96, 300, 257), (130, 130, 130), (64, 577, 70),
+            (3, 1100, 40), (769, 17, 9), (770, 70, 30), (96, 300, 257), (130, 130, 130), (64, 577, 70), (20, 576, 11), (20, 576, 12), (20, 576, 25),
         ];
         var rng = new Random(1701);
         foreach (var (m, n, k) in shapes)
