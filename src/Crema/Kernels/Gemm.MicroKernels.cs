@@ -22,7 +22,7 @@ public static unsafe partial class Gemm
         // True when Run stores only rows < rows and columns < cols itself (masked stores), so edge tiles
         // need no scratch tile; otherwise Run writes the whole MR × width tile.
         static abstract bool HandlesEdges { get; }
-        static abstract void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
+        static abstract void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width, nint bs,
             float* c, nint ldc, int cols, float alpha, float beta);
     }
 
@@ -78,47 +78,47 @@ public static unsafe partial class Gemm
 
         public static bool HandlesEdges => true;
 
-        public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
+        public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width, nint bs,
             float* c, nint ldc, int cols, float alpha, float beta)
         {
             // Short row slivers (the last of M) run a 2- or 4-row tile instead of computing padding rows.
             if (rows > 4)
             {
-                Run<C6>(kc, a, rs, ks, rows, b, width, c, ldc, cols, alpha, beta);
+                Run<C6>(kc, a, rs, ks, rows, b, width, bs, c, ldc, cols, alpha, beta);
             }
             else if (rows > 2)
             {
-                Run<C4>(kc, a, rs, ks, rows, b, width, c, ldc, cols, alpha, beta);
+                Run<C4>(kc, a, rs, ks, rows, b, width, bs, c, ldc, cols, alpha, beta);
             }
             else
             {
-                Run<C2>(kc, a, rs, ks, rows, b, width, c, ldc, cols, alpha, beta);
+                Run<C2>(kc, a, rs, ks, rows, b, width, bs, c, ldc, cols, alpha, beta);
             }
         }
 
-        private static void Run<TR>(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
+        private static void Run<TR>(int kc, float* a, nint rs, nint ks, int rows, float* b, int width, nint bs,
             float* c, nint ldc, int cols, float alpha, float beta) where TR : struct, IConst
         {
             switch (width)
             {
                 case 64:
-                    Tile<C4, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C4, TR>(kc, a, rs, ks, rows, b, bs, c, ldc, cols, alpha, beta);
                     break;
                 case 48:
-                    Tile<C3, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C3, TR>(kc, a, rs, ks, rows, b, bs, c, ldc, cols, alpha, beta);
                     break;
                 case 32:
-                    Tile<C2, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C2, TR>(kc, a, rs, ks, rows, b, bs, c, ldc, cols, alpha, beta);
                     break;
                 default:
-                    Tile<C1, TR>(kc, a, rs, ks, rows, b, c, ldc, cols, alpha, beta);
+                    Tile<C1, TR>(kc, a, rs, ks, rows, b, bs, c, ldc, cols, alpha, beta);
                     break;
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         // TR.Value (2, 4 or 6) rows × TV.Value vectors; rows ≤ TR.Value are stored.
-        private static void Tile<TV, TR>(int kc, float* a, nint rs, nint ks, int rows, float* b,
+        private static void Tile<TV, TR>(int kc, float* a, nint rs, nint ks, int rows, float* b, nint bs,
             float* c, nint ldc, int cols, float alpha, float beta) where TV : struct, IConst where TR : struct, IConst
         {
             int nv = TV.Value, nr = TR.Value;
@@ -129,7 +129,7 @@ public static unsafe partial class Gemm
             Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
             Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
             Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
-            nint bw = nv * 16;
+            nint bw = bs;
             nint off = 0;
             for (int p = 0; p < kc; p++)
             {
@@ -286,21 +286,21 @@ public static unsafe partial class Gemm
 
         public static bool HandlesEdges => false;
 
-        public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
+        public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width, nint bs,
             float* c, nint ldc, int cols, float alpha, float beta)
         {
             if (width == 16)
             {
-                Tile<C2>(kc, a, rs, ks, rows, b, c, ldc, alpha, beta);
+                Tile<C2>(kc, a, rs, ks, rows, b, bs, c, ldc, alpha, beta);
             }
             else
             {
-                Tile<C1>(kc, a, rs, ks, rows, b, c, ldc, alpha, beta);
+                Tile<C1>(kc, a, rs, ks, rows, b, bs, c, ldc, alpha, beta);
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Tile<TV>(int kc, float* a, nint rs, nint ks, int rows, float* b,
+        private static void Tile<TV>(int kc, float* a, nint rs, nint ks, int rows, float* b, nint bs,
             float* c, nint ldc, float alpha, float beta) where TV : struct, IConst
         {
             int nv = TV.Value;
@@ -308,7 +308,7 @@ public static unsafe partial class Gemm
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
             Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
             Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
-            nint bw = nv * 8;
+            nint bw = bs;
             nint off = 0;
             for (int p = 0; p < kc; p++)
             {
@@ -377,7 +377,7 @@ public static unsafe partial class Gemm
 
         public static bool HandlesEdges => false;
 
-        public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width,
+        public static void Run(int kc, float* a, nint rs, nint ks, int rows, float* b, int width, nint bs,
             float* c, nint ldc, int cols, float alpha, float beta)
         {
             RowPointers(a, rs, rows, out float* a0, out float* a1, out float* a2, out float* a3, out float* a4, out float* a5);
@@ -385,11 +385,11 @@ public static unsafe partial class Gemm
             {
                 if (Vector128.IsHardwareAccelerated)
                 {
-                    Quad128(kc, a0, a1, a2, a3, a4, a5, ks, b + j, width, c + j, ldc, alpha, beta);
+                    Quad128(kc, a0, a1, a2, a3, a4, a5, ks, b + j, bs, c + j, ldc, alpha, beta);
                 }
                 else
                 {
-                    QuadScalar(kc, a0, a1, a2, a3, a4, a5, ks, b + j, width, c + j, ldc, alpha, beta);
+                    QuadScalar(kc, a0, a1, a2, a3, a4, a5, ks, b + j, bs, c + j, ldc, alpha, beta);
                 }
             }
         }

@@ -24,6 +24,9 @@ public static unsafe partial class Gemm
         for (int ic = i0; ic < i1; ic += MC)
         {
             int mc = Math.Min(MC, i1 - ic);
+            // Few row slivers reuse a packed B block too little to repay packing it: the kernels then read B's rows in
+            // place (leading dimension n), and only a last sliver narrower than a whole number of vectors is packed.
+            bool bInPlace = !g->TransB && mc <= InPlaceBRows;
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
@@ -37,13 +40,19 @@ public static unsafe partial class Gemm
                 for (int jc = j0; jc < j1; jc += NCB)
                 {
                     int nc = Math.Min(NCB, j1 - jc);
+                    float* bBlock = g->B + ((long)pc * n) + jc;
                     if (g->TransB)
                     {
                         PackBTransposed(g->B + ((long)jc * k) + pc, k, kc, nc, nr, step, packB);
                     }
-                    else
+                    else if (!bInPlace)
                     {
-                        PackB(g->B + ((long)pc * n) + jc, n, kc, nc, nr, step, packB);
+                        PackB(bBlock, n, kc, nc, nr, step, packB);
+                    }
+                    else if (nc % step != 0)
+                    {
+                        int last = (nc - 1) / nr * nr;
+                        PackB(bBlock + last, n, kc, nc - last, nr, step, packB + ((long)last * kc));
                     }
 
                     for (int ir = 0; ir < mc; ir += MR)
@@ -71,14 +80,16 @@ public static unsafe partial class Gemm
                         {
                             int cols = Math.Min(nr, nc - jr);
                             int width = cols == nr ? nr : (cols + step - 1) / step * step;
-                            float* b = packB + ((long)jr * kc);
+                            bool inPlace = bInPlace && cols == width;
+                            float* b = inPlace ? bBlock + jr : packB + ((long)jr * kc);
+                            nint bs = inPlace ? n : width;
                             if (TK.HandlesEdges || (rows == MR && cols == width))
                             {
-                                TK.Run(kc, a, rs, ks, rows, b, width, cRow + jr, n, cols, alpha, beta);
+                                TK.Run(kc, a, rs, ks, rows, b, width, bs, cRow + jr, n, cols, alpha, beta);
                             }
                             else
                             {
-                                TK.Run(kc, a, rs, ks, rows, b, width, tile, width, width, 1f, 0f);
+                                TK.Run(kc, a, rs, ks, rows, b, width, bs, tile, width, width, 1f, 0f);
                                 MergeTile(tile, width, cRow + jr, n, rows, cols, alpha, beta);
                             }
                         }

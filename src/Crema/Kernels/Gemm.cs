@@ -29,6 +29,10 @@ public static unsafe partial class Gemm
     // Below this many multiply-adds (~1 µs of work) a second thread costs more to wake than it saves. Workers spin briefly
     // before sleeping, so back-to-back calls find them awake: LeNet conv1 per image (288K) went 173 -> 229 GFLOP/s.
     private const long ParallelThreshold = 1L << 17;
+    // Up to this many rows of C (16 row slivers) the kernels read an untransposed B in place instead of packing it
+    // (measured, one thread: LeNet conv1 per image 179 -> 215 GFLOP/s, conv2 229 -> 254, AlexNet conv1 230 -> 250;
+    // beyond ~100 rows packing wins: LeNet ip1, 500 rows, 253 packed vs 244 in place).
+    private const int InPlaceBRows = 96;
     private const long GemvParallelThreshold = 1L << 18;
 
     private static int s_threadCount = Environment.ProcessorCount;
