@@ -94,6 +94,12 @@ public static unsafe partial class Gemm
                 TransA = transA, TransB = transB, M = m, N = n, K = k,
                 Alpha = alpha, Beta = beta, A = pa, B = pb, C = pc, Kind = s_kind,
             };
+            if (UseDot(transA, transB, m, n, k))
+            {
+                DotNT(m, n, k, alpha, pa, pb, beta, pc);
+                return;
+            }
+
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Math.Min(s_threadCount, Environment.ProcessorCount);
             if (threads <= 1)

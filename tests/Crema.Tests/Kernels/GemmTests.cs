@@ -37,6 +37,8 @@ public sealed class GemmTests
         [
             (7, 65, 255), (7, 65, 256), (13, 63, 257), (6, 64, 513), (5, 511, 31), (12, 512, 17), (11, 513, 33),
             (3, 1100, 40), (769, 17, 9), (770, 70, 30), (96, 300, 257), (130, 130, 130), (64, 577, 70), (20, 576, 11), (20, 576, 12), (20, 576, 25),
+            // the dot-product path (NT, tiny M and N, long K), its edges and its k tail
+            (25, 20, 576), (8, 8, 1000), (1, 1, 256), (32, 24, 300), (3, 7, 257), (33, 24, 256), (32, 25, 256),
         ];
         var rng = new Random(1701);
         foreach (var (m, n, k) in shapes)
@@ -62,7 +64,7 @@ public sealed class GemmTests
     public void Sgemm_AlphaBeta_MatchesNaive(float alpha, float beta)
     {
         var rng = new Random(1701);
-        foreach (var (m, n, k) in new[] { (37, 70, 45), (6, 64, 300), (200, 130, 90), (1, 1, 1) })
+        foreach (var (m, n, k) in new[] { (37, 70, 45), (6, 64, 300), (200, 130, 90), (1, 1, 1), (25, 20, 576) })
         {
             foreach (var (ta, tb) in new[] { (false, false), (true, true), (false, true), (true, false) })
             {
