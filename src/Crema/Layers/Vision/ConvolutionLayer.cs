@@ -33,7 +33,6 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
     private protected override void BackwardImages(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom,
         int index, int n0, int n1, Span<float> col, Span<float> weightDiff, Span<float> biasDiff)
     {
-        var weights = Blobs[0].Data;
         bool weightGrad = ShouldComputeParamGradient(0);
         bool biasGrad = BiasTerm && ShouldComputeParamGradient(1);
         var topDiff = top[index].Diff;
@@ -52,7 +51,7 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
             }
             if (propagateDown[index])
             {
-                BackwardGemm(topImage, weights, bottom[index].Diff.Slice(n * BottomDim, BottomDim), col);
+                BackwardGemm(topImage, bottom[index].Diff.Slice(n * BottomDim, BottomDim), col);
             }
         }
     }

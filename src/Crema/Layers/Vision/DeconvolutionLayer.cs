@@ -26,13 +26,12 @@ public sealed class DeconvolutionLayer(LayerParameter param) : ConvolutionLayerB
 
     private protected override void ForwardImages(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, int index, int n0, int n1, Span<float> col)
     {
-        var weights = Blobs[0].Data;
         var bottomData = bottom[index].Data;
         var topData = top[index].Data;
         for (int n = n0; n < n1; n++)
         {
             var image = topData.Slice(n * TopDim, TopDim);
-            BackwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col);
+            BackwardGemm(bottomData.Slice(n * BottomDim, BottomDim), image, col);
             if (BiasTerm)
             {
                 AddBias(image, Blobs[1].Data);
