@@ -55,47 +55,83 @@ public static unsafe partial class Gemm
                         PackB(bBlock + last, n, kc, nc - last, nr, step, packB + ((long)last * kc));
                     }
 
-                    for (int ir = 0; ir < mc; ir += MR)
+                    var block = new BlockArgs
                     {
-                        int rows = Math.Min(MR, mc - ir);
-                        float* a;
-                        nint rs, ks;
-                        if (g->TransA)
-                        {
-                            // packed sliver: element (r, p) at p*6 + r
-                            a = packA + ((long)ir * kc);
-                            rs = 1;
-                            ks = MR;
-                        }
-                        else
-                        {
-                            // in place: a (m, k) row-major
-                            a = g->A + ((long)(ic + ir) * k) + pc;
-                            rs = k;
-                            ks = 1;
-                        }
-
-                        float* cRow = g->C + ((long)(ic + ir) * n) + jc;
+                        Ic = ic, Mc = mc, Pc = pc, Kc = kc, Jc = jc, Nc = nc, Beta = beta,
+                        PackA = packA, PackB = packB, BBlock = bBlock, BInPlace = bInPlace, Tile = tile,
+                    };
+                    if (bInPlace)
+                    {
+                        // Panel-major: one in-place B panel stays in L1 while every row sliver (few, here) passes over it.
                         for (int jr = 0; jr < nc; jr += nr)
                         {
-                            int cols = Math.Min(nr, nc - jr);
-                            int width = cols == nr ? nr : (cols + step - 1) / step * step;
-                            bool inPlace = bInPlace && cols == width;
-                            float* b = inPlace ? bBlock + jr : packB + ((long)jr * kc);
-                            nint bs = inPlace ? n : width;
-                            if (TK.HandlesEdges || (rows == MR && cols == width))
+                            for (int ir = 0; ir < mc; ir += MR)
                             {
-                                TK.Run(kc, a, rs, ks, rows, b, width, bs, cRow + jr, n, cols, alpha, beta);
+                                RunTile<TK>(g, &block, ir, jr);
                             }
-                            else
+                        }
+                    }
+                    else
+                    {
+                        // Sliver-major: the A sliver stays in L1 while the packed B block streams from L2.
+                        for (int ir = 0; ir < mc; ir += MR)
+                        {
+                            for (int jr = 0; jr < nc; jr += nr)
                             {
-                                TK.Run(kc, a, rs, ks, rows, b, width, bs, tile, width, width, 1f, 0f);
-                                MergeTile(tile, width, cRow + jr, n, rows, cols, alpha, beta);
+                                RunTile<TK>(g, &block, ir, jr);
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    private struct BlockArgs
+    {
+        public int Ic, Mc, Pc, Kc, Jc, Nc;
+        public float Beta;
+        public float* PackA, PackB, BBlock, Tile;
+        public bool BInPlace;
+    }
+
+    // The register tile at row sliver ir and column sliver jr of the current (MC, KC, NCB) block.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunTile<TK>(GemmArgs* g, BlockArgs* blk, int ir, int jr) where TK : struct, IMicroKernel
+    {
+        int nr = TK.NR, step = TK.Step, n = g->N, kc = blk->Kc;
+        int rows = Math.Min(MR, blk->Mc - ir);
+        float* a;
+        nint rs, ks;
+        if (g->TransA)
+        {
+            // packed sliver: element (r, p) at p*6 + r
+            a = blk->PackA + ((long)ir * kc);
+            rs = 1;
+            ks = MR;
+        }
+        else
+        {
+            // in place: a (m, k) row-major
+            a = g->A + ((long)(blk->Ic + ir) * g->K) + blk->Pc;
+            rs = g->K;
+            ks = 1;
+        }
+
+        float* c = g->C + ((long)(blk->Ic + ir) * n) + blk->Jc + jr;
+        int cols = Math.Min(nr, blk->Nc - jr);
+        int width = cols == nr ? nr : (cols + step - 1) / step * step;
+        bool inPlace = blk->BInPlace && cols == width;
+        float* b = inPlace ? blk->BBlock + jr : blk->PackB + ((long)jr * kc);
+        nint bs = inPlace ? n : width;
+        if (TK.HandlesEdges || (rows == MR && cols == width))
+        {
+            TK.Run(kc, a, rs, ks, rows, b, width, bs, c, n, cols, g->Alpha, blk->Beta);
+        }
+        else
+        {
+            TK.Run(kc, a, rs, ks, rows, b, width, bs, blk->Tile, width, width, 1f, 0f);
+            MergeTile(blk->Tile, width, c, n, rows, cols, g->Alpha, blk->Beta);
         }
     }
 
