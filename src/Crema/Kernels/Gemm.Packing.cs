@@ -169,6 +169,15 @@ public static unsafe partial class Gemm
                     Vector256.Store(Vector256.Load(src + ((long)p * lda)), d + (p * MR));
                 }
             }
+            else if (Avx.IsSupported)
+            {
+                // The last rows of A (or a short last sliver): a masked load reads only the valid rows, the rest are zero.
+                Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rows)).AsSingle();
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector256.Store(Avx.MaskLoad(src + ((long)p * lda), mask), d + (p * MR));
+                }
+            }
             else
             {
                 for (int p = 0; p < kc; p++)
