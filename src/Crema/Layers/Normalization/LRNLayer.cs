@@ -89,21 +89,25 @@ public sealed class LRNLayer : Layer
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) => _work.Run(bottom[0], top[0], backward: false);
 
-    // Images [n0, n1): everything below is per image, so threads own disjoint runs of images.
+    // Images [n0, n1), one at a time (each thread owns a run of images; scratch is one image's worth).
     private void ForwardImages(Blob bottom, Blob top, int n0, int n1, Span<float> planeScratch)
     {
-        int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
-        ReadOnlySpan<float> x = bottom.Data.Slice(start, count);
-        float[] scratch = ScratchPool.Shared.Rent(count);
-        var squares = scratch.AsSpan(0, count);
-        var scale = _scale.AsSpan(start, count);
-        TensorPrimitives.Multiply(x, x, squares);
-        WindowSum(squares, scale, n1 - n0, planeScratch);
-        TensorPrimitives.Multiply(scale, WindowWeight, scale);
-        TensorPrimitives.Add(scale, _k, scale);
-        var power = squares;
-        TensorPrimitives.Pow(scale, -_beta, power);
-        TensorPrimitives.Multiply(x, power, top.Data.Slice(start, count));
+        int image = _channels * _height * _width;
+        float[] scratch = ScratchPool.Shared.Rent(image);
+        var squares = scratch.AsSpan(0, image);
+        for (int n = n0; n < n1; n++)
+        {
+            int start = n * image;
+            ReadOnlySpan<float> x = bottom.Data.Slice(start, image);
+            var scale = _scale.AsSpan(start, image);
+            TensorPrimitives.Multiply(x, x, squares);
+            WindowSum(squares, scale, 1, planeScratch);
+            TensorPrimitives.Multiply(scale, WindowWeight, scale);
+            TensorPrimitives.Add(scale, _k, scale);
+            var power = squares;
+            TensorPrimitives.Pow(scale, -_beta, power);
+            TensorPrimitives.Multiply(x, power, top.Data.Slice(start, image));
+        }
         ScratchPool.Shared.Return(scratch);
     }
 
@@ -118,32 +122,34 @@ public sealed class LRNLayer : Layer
 
     private void BackwardImages(Blob bottom, Blob top, int n0, int n1, Span<float> planeScratch)
     {
-        int image = _channels * _height * _width, start = n0 * image, count = (n1 - n0) * image;
-        ReadOnlySpan<float> dy = top.Diff.Slice(start, count);
-        ReadOnlySpan<float> scale = _scale.AsSpan(start, count);
-        float[] powerArray = ScratchPool.Shared.Rent(count), ratioArray = ScratchPool.Shared.Rent(count), ratioSumArray = ScratchPool.Shared.Rent(count);
-        var power = powerArray.AsSpan(0, count);
-        var ratio = ratioArray.AsSpan(0, count);
-        var ratioSum = ratioSumArray.AsSpan(0, count);
-        TensorPrimitives.Pow(scale, -_beta, power);
-        ReadOnlySpan<float> x = bottom.Data.Slice(start, count);
-        if (bottom == top)
+        int image = _channels * _height * _width;
+        float[] scratch = ScratchPool.Shared.Rent(3 * image);
+        var power = scratch.AsSpan(0, image);
+        var ratio = scratch.AsSpan(image, image);
+        var ratioSum = scratch.AsSpan(2 * image, image);
+        for (int n = n0; n < n1; n++)
         {
-            // In place, x was overwritten by y = x·s^−β: recover it.
-            TensorPrimitives.Divide(x, power, _input.AsSpan(start, count));
-            x = _input.AsSpan(start, count);
+            int start = n * image;
+            ReadOnlySpan<float> dy = top.Diff.Slice(start, image);
+            ReadOnlySpan<float> scale = _scale.AsSpan(start, image);
+            TensorPrimitives.Pow(scale, -_beta, power);
+            ReadOnlySpan<float> x = bottom.Data.Slice(start, image);
+            if (bottom == top)
+            {
+                // In place, x was overwritten by y = x·s^−β: recover it.
+                TensorPrimitives.Divide(x, power, _input.AsSpan(start, image));
+                x = _input.AsSpan(start, image);
+            }
+            TensorPrimitives.Multiply(dy, x, ratio);
+            TensorPrimitives.Multiply(ratio, power, ratio);
+            TensorPrimitives.Divide(ratio, scale, ratio);
+            WindowSum(ratio, ratioSum, 1, planeScratch);
+            TensorPrimitives.Multiply(ratioSum, x, ratioSum);
+            // Read dy fully before writing dx, which may be the same memory.
+            TensorPrimitives.Multiply(dy, power, ratio);
+            TensorPrimitives.MultiplyAdd(ratioSum, -2 * _beta * WindowWeight, ratio, bottom.Diff.Slice(start, image));
         }
-        TensorPrimitives.Multiply(dy, x, ratio);
-        TensorPrimitives.Multiply(ratio, power, ratio);
-        TensorPrimitives.Divide(ratio, scale, ratio);
-        WindowSum(ratio, ratioSum, n1 - n0, planeScratch);
-        TensorPrimitives.Multiply(ratioSum, x, ratioSum);
-        // Read dy fully before writing dx, which may be the same memory.
-        TensorPrimitives.Multiply(dy, power, ratio);
-        TensorPrimitives.MultiplyAdd(ratioSum, -2 * _beta * WindowWeight, ratio, bottom.Diff.Slice(start, count));
-        ScratchPool.Shared.Return(powerArray);
-        ScratchPool.Shared.Return(ratioArray);
-        ScratchPool.Shared.Return(ratioSumArray);
+        ScratchPool.Shared.Return(scratch);
     }
 
     // Forward/backward body over runs of images, allocated once (no closure per call).

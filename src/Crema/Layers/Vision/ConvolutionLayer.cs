@@ -46,8 +46,15 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
             }
             if (weightGrad)
             {
-                // weightDiff here is the part's transposed accumulator (see WeightGemmTransposed).
-                WeightGemmTransposed(bottomData.Slice(n * BottomDim, BottomDim), topImage, weightDiff, col);
+                if (TransposedWeightGradient)
+                {
+                    // weightDiff here is the part's transposed accumulator.
+                    WeightGemmTransposed(bottomData.Slice(n * BottomDim, BottomDim), topImage, weightDiff, col);
+                }
+                else
+                {
+                    WeightGemm(bottomData.Slice(n * BottomDim, BottomDim), topImage, weightDiff, col);
+                }
             }
             if (propagateDown[index])
             {

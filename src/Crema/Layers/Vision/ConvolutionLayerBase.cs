@@ -31,11 +31,17 @@ public abstract class ConvolutionLayerBase : Layer
     private int _parts;
     private float[][] _weightDiffT = [];
     // Wᵀ per group, (group, kernel dim, out channels / group), while BackwardGemm may run (Convolution's backward,
-    // Deconvolution's forward): a plain GEMM on it beats one that packs the transposed weights again for every image
-    // (LeNet conv2's bottom gradient: 215 -> 257 GFLOP/s).
+    // Deconvolution's forward), for small weights only: a plain GEMM on it beats one that packs the transposed weights
+    // again for every small image (LeNet conv2's bottom gradient: 215 -> 257 GFLOP/s); big layers' GEMMs amortise the
+    // packing and would pay in memory.
     private float[]? _weightsT;
     private float[][] _weightDiffParts = [];
     private float[][] _biasDiffParts = [];
+    /// <summary>
+    /// Above this many weights the transposed copies above are not worth their memory (CaffeNet conv2–5: 7 MiB at peak).
+    /// Settable so tests can take either path on small layers.
+    /// </summary>
+    internal int SmallWeights { get; set; } = 1 << 18;
     private readonly ImageWork _work;
 
     private protected ConvolutionLayerBase(LayerParameter param) : base(param) => _work = new ImageWork(this);
@@ -43,6 +49,9 @@ public abstract class ConvolutionLayerBase : Layer
     public override BlobCount BottomCount => BlobCount.AtLeast(1);
     public override BlobCount TopCount => BlobCount.AtLeast(1);
     public override bool EqualBottomTopCount => true;
+
+    /// <summary>During Backward: whether the weight gradient goes through <see cref="WeightGemmTransposed"/> (else <see cref="WeightGemm"/>).</summary>
+    private protected bool TransposedWeightGradient { get; private set; }
 
     /// <summary>True for Deconvolution: the convolution runs from top to bottom.</summary>
     private protected abstract bool ReverseDimensions { get; }
@@ -176,10 +185,6 @@ public abstract class ConvolutionLayerBase : Layer
         }
         for (int t = 1; t < _parts; t++)
         {
-            if (ReverseDimensions)
-            {
-                _weightDiffParts[t] ??= new float[Blobs[0].Count];
-            }
             _biasDiffParts[t] ??= new float[_numOutput];
         }
     }
@@ -220,6 +225,10 @@ public abstract class ConvolutionLayerBase : Layer
 
     private void TransposeWeights()
     {
+        if (Blobs[0].Count > SmallWeights)
+        {
+            return;
+        }
         int m = _convOutChannels / _group, size = m * _kernelDim;
         _weightsT = ScratchPool.Shared.Rent(Blobs[0].Count);
         var w = Blobs[0].Data;
@@ -243,17 +252,24 @@ public abstract class ConvolutionLayerBase : Layer
         int parts = ImageParts();
         bool weightGrad = ShouldComputeParamGradient(0);
         bool biasGrad = _biasTerm && ShouldComputeParamGradient(1);
-        bool transposed = !ReverseDimensions && weightGrad;
+        int weights = Blobs[0].Count;
+        // Convolution with small weights accumulates every part's weight gradient transposed (see WeightGemmTransposed);
+        // otherwise part 0 adds into the diff itself and parts > 0 into their own accumulators.
+        bool transposed = TransposedWeightGradient = weightGrad && !ReverseDimensions && weights <= SmallWeights;
         for (int t = 0; t < parts; t++)
         {
             if (transposed)
             {
-                _weightDiffT[t] = ScratchPool.Shared.Rent(Blobs[0].Count);
-                _weightDiffT[t].AsSpan(0, Blobs[0].Count).Clear();
+                _weightDiffT[t] = ScratchPool.Shared.Rent(weights);
+                _weightDiffT[t].AsSpan(0, weights).Clear();
+            }
+            else if (weightGrad && t > 0)
+            {
+                _weightDiffParts[t] = ScratchPool.Shared.Rent(weights);
+                _weightDiffParts[t].AsSpan(0, weights).Clear();
             }
             if (t > 0)
             {
-                _weightDiffParts[t]?.AsSpan().Clear();
                 _biasDiffParts[t].AsSpan().Clear();
             }
         }
@@ -286,10 +302,12 @@ public abstract class ConvolutionLayerBase : Layer
         }
         for (int t = 1; t < parts; t++)
         {
-            if (weightGrad && ReverseDimensions)
+            if (weightGrad && !transposed)
             {
                 var dw = Blobs[0].Diff;
-                TensorPrimitives.Add(dw, _weightDiffParts[t], dw);
+                TensorPrimitives.Add(dw, _weightDiffParts[t].AsSpan(0, weights), dw);
+                ScratchPool.Shared.Return(_weightDiffParts[t]);
+                _weightDiffParts[t] = null!;
             }
             if (biasGrad)
             {
@@ -321,7 +339,7 @@ public abstract class ConvolutionLayerBase : Layer
                     layer.ForwardImages(_from!, _to!, Index, n0, n1, col);
                     return;
                 }
-                Span<float> weightDiff = !layer.ReverseDimensions ? layer._weightDiffT[part]
+                Span<float> weightDiff = layer.TransposedWeightGradient ? layer._weightDiffT[part]
                     : part == 0 ? layer.Blobs[0].Diff : layer._weightDiffParts[part];
                 Span<float> biasDiff = !layer._biasTerm ? default : part == 0 ? layer.Blobs[1].Diff : layer._biasDiffParts[part];
                 layer.BackwardImages(_from!, _propagateDown, _to!, Index, n0, n1, col, weightDiff, biasDiff);
@@ -371,7 +389,8 @@ public abstract class ConvolutionLayerBase : Layer
     // input (overwritten) = col2im(Wᵀ · output), per group, with Wᵀ prepared by the caller's Forward/Backward
     private protected void BackwardGemm(ReadOnlySpan<float> output, Span<float> input, Span<float> colBuffer)
     {
-        ReadOnlySpan<float> weightsT = _weightsT;
+        bool transposed = _weightsT is not null;
+        ReadOnlySpan<float> weights = transposed ? _weightsT : Blobs[0].Data;
         int m = _convOutChannels / _group;
         int weightOffset = m * _kernelDim;
         int colCount = _kernelDim * _convOutSpatialDim;
@@ -384,7 +403,7 @@ public abstract class ConvolutionLayerBase : Layer
         for (int g = 0; g < _group; g++)
         {
             Span<float> col = _geometry.Is1x1 ? input.Slice(g * colCount, colCount) : colBuffer[..colCount];
-            Gemm.Sgemm(false, false, _kernelDim, _convOutSpatialDim, m, 1f, weightsT.Slice(g * weightOffset, weightOffset),
+            Gemm.Sgemm(!transposed, false, _kernelDim, _convOutSpatialDim, m, 1f, weights.Slice(g * weightOffset, weightOffset),
                 output.Slice(g * outputOffset, outputOffset), 0f, col);
             if (!_geometry.Is1x1)
             {
