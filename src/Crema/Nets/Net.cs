@@ -491,7 +491,7 @@ public sealed partial class Net : IDisposable
     {
         foreach (var p in _learnableParams)
         {
-            p.Diff.Clear();
+            Kernels.SolverKernels.Clear(p.Diff);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Crema.Kernels;
 using Crema.Proto;
 
 namespace Crema.Solvers;
@@ -38,6 +39,16 @@ public class SgdSolver : Solver
         // NOTE: Caffe clips before normalising and regularising (sgd_solver.cpp ApplyUpdate); fidelity keeps that order.
         ClipGradients();
         var parameters = Net.LearnableParams;
+        if (FusedUpdate)
+        {
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                var p = parameters[i];
+                SolverKernels.SgdMomentum(p.Data, p.Diff, History[i].Data, Param.WeightDecay * Net.ParamDecayMults[i],
+                    Param.Momentum, rate * Net.ParamLrMults[i]);
+            }
+            return;
+        }
         for (int i = 0; i < parameters.Count; i++)
         {
             Normalize(i);
@@ -50,6 +61,10 @@ public class SgdSolver : Solver
         }
         Net.Update();
     }
+
+    // Plain SGD (not a subclass), L2 decay, no gradient accumulation and no debug lines: regularise, momentum and update
+    // in one pass per parameter (SolverKernels.SgdMomentum), bit-identical to the separate steps below.
+    private bool FusedUpdate => GetType() == typeof(SgdSolver) && Param.IterSize <= 1 && Param.RegularizationType == "L2" && !Net.DebugInfo;
 
     private void ClipGradients()
     {
