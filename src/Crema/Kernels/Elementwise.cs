@@ -50,32 +50,24 @@ public static unsafe class Elementwise
 
     private static int PartsFor(int n) => n < ParallelMinLength ? 1 : WorkerPool.Threads;
 
-    // [start, end) of part p, cut on 64-float boundaries so slices do not share cache lines.
-    private static (int Start, int End) Cut(int n, int part, int parts)
-    {
-        int blocks = (n + 63) / 64;
-        var (b0, b1) = WorkerPool.Slice(blocks, part, parts);
-        return (Math.Min(b0 * 64, n), Math.Min(b1 * 64, n));
-    }
-
     private static void UnaryPart<TOp>(void* ctx, int part) where TOp : struct, IUnaryOperator
     {
         ref var a = ref Unsafe.AsRef<Args<TOp>>(ctx);
-        var (i0, i1) = Cut(a.N, part, a.Parts);
+        var (i0, i1) = WorkerPool.SliceAligned(a.N, part, a.Parts);
         MapCore(a.Op, new ReadOnlySpan<float>(a.A + i0, i1 - i0), new Span<float>(a.Y + i0, i1 - i0));
     }
 
     private static void BinaryPart<TOp>(void* ctx, int part) where TOp : struct, IBinaryOperator
     {
         ref var a = ref Unsafe.AsRef<Args<TOp>>(ctx);
-        var (i0, i1) = Cut(a.N, part, a.Parts);
+        var (i0, i1) = WorkerPool.SliceAligned(a.N, part, a.Parts);
         MapCore(a.Op, new ReadOnlySpan<float>(a.A + i0, i1 - i0), new ReadOnlySpan<float>(a.B + i0, i1 - i0), new Span<float>(a.Y + i0, i1 - i0));
     }
 
     private static void TernaryPart<TOp>(void* ctx, int part) where TOp : struct, ITernaryOperator
     {
         ref var a = ref Unsafe.AsRef<Args<TOp>>(ctx);
-        var (i0, i1) = Cut(a.N, part, a.Parts);
+        var (i0, i1) = WorkerPool.SliceAligned(a.N, part, a.Parts);
         MapCore(a.Op, new ReadOnlySpan<float>(a.A + i0, i1 - i0), new ReadOnlySpan<float>(a.B + i0, i1 - i0),
             new ReadOnlySpan<float>(a.C + i0, i1 - i0), new Span<float>(a.Y + i0, i1 - i0));
     }

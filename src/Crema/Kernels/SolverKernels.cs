@@ -73,18 +73,10 @@ public static unsafe class SolverKernels
         }
     }
 
-    // [start, end) of part p, on 64-float boundaries so parts do not share cache lines.
-    private static (int Start, int End) Cut(int n, int part, int parts)
-    {
-        int blocks = (n + 63) / 64;
-        var (b0, b1) = WorkerPool.Slice(blocks, part, parts);
-        return (Math.Min(b0 * 64, n), Math.Min(b1 * 64, n));
-    }
-
     private static void ClearPart(void* ctx, int part)
     {
         var a = (ClearArgs*)ctx;
-        var (i0, i1) = Cut(a->N, part, a->Parts);
+        var (i0, i1) = WorkerPool.SliceAligned(a->N, part, a->Parts);
         new Span<float>(a->Y + i0, i1 - i0).Clear();
     }
 
@@ -92,7 +84,7 @@ public static unsafe class SolverKernels
     private static void SgdPart(void* ctx, int part)
     {
         var a = (SgdArgs*)ctx;
-        var (i0, i1) = Cut(a->N, part, a->Parts);
+        var (i0, i1) = WorkerPool.SliceAligned(a->N, part, a->Parts);
         float* w = a->Data, g = a->Diff, h = a->History;
         float decay = a->Decay, momentum = a->Momentum, rate = a->Rate;
         int i = i0;

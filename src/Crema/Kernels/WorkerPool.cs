@@ -38,6 +38,14 @@ public static unsafe class WorkerPool
     public static (int Start, int End) Slice(int count, int part, int parts) =>
         ((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
 
+    /// <summary>[start, end) of part <paramref name="part"/> of <paramref name="count"/> floats cut on 64-float boundaries, so parts do not share cache lines.</summary>
+    public static (int Start, int End) SliceAligned(int count, int part, int parts)
+    {
+        int blocks = (count + 63) / 64;
+        var (b0, b1) = Slice(blocks, part, parts);
+        return (Math.Min(b0 * 64, count), Math.Min(b1 * 64, count));
+    }
+
     /// <summary>Runs work.RunPart(p, parts) for p in [0, parts), in parallel when the pool is free.</summary>
     public static void Run(int parts, IPartitionedWork work)
     {
