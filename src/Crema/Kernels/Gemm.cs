@@ -26,9 +26,10 @@ public static unsafe partial class Gemm
     private const int NCB = 512;
     // MC only bounds the packed transposed-A block (768 × 256 floats); B is repacked once per MC rows.
     private const int MC = 768;
-    // Below this many multiply-adds (~1 µs of work) a second thread costs more to wake than it saves. Workers spin briefly
-    // before sleeping, so back-to-back calls find them awake: LeNet conv1 per image (288K) went 173 -> 229 GFLOP/s.
-    private const long ParallelThreshold = 1L << 17;
+    // Below this many multiply-adds (~3 µs of work) a call stays on one thread. Smaller GEMMs gain on two threads only
+    // when both vCPUs are really free (LeNet conv1 per image, 288K: 173 -> 330 GFLOP/s); when the second vCPU is busy or
+    // shares a core, a spinning helper makes them slower than one thread (140): not worth the gamble.
+    private const long ParallelThreshold = 1L << 19;
     // Up to this many rows of C (16 row slivers) the kernels read an untransposed B in place instead of packing it
     // (measured, one thread: LeNet conv1 per image 179 -> 215 GFLOP/s, conv2 229 -> 254, AlexNet conv1 230 -> 250;
     // beyond ~100 rows packing wins: LeNet ip1, 500 rows, 253 packed vs 244 in place).

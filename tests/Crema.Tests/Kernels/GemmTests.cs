@@ -32,13 +32,14 @@ public sealed class GemmTests
     [MemberData(nameof(Transposes))]
     public void Sgemm_BlockBoundaries_MatchesNaive(bool transA, bool transB)
     {
-        // around KC = 256, NCB = 512, MC = 768 and the threading threshold (2^17 multiply-adds)
+        // around KC = 256, NCB = 512, MC = 768 and the threading threshold (2^19 multiply-adds)
         (int M, int N, int K)[] shapes =
         [
             (7, 65, 255), (7, 65, 256), (13, 63, 257), (6, 64, 513), (5, 511, 31), (12, 512, 17), (11, 513, 33),
             (3, 1100, 40), (769, 17, 9), (770, 70, 30), (96, 300, 257), (130, 130, 130), (64, 577, 70), (20, 576, 11), (20, 576, 12), (20, 576, 25),
             // the dot-product path (NT, tiny M and N, long K), its edges and its k tail
             (25, 20, 576), (8, 8, 1000), (1, 1, 256), (32, 24, 300), (3, 7, 257), (33, 24, 256), (32, 25, 256),
+            (64, 64, 127), (64, 64, 128),
         ];
         var rng = new Random(1701);
         foreach (var (m, n, k) in shapes)
