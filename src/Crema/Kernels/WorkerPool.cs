@@ -20,8 +20,7 @@ public static unsafe class WorkerPool
     // Incremented by every dispatch; workers wait for it to change.
     private static int s_generation;
     // How long an idle worker spins before it sleeps: back-to-back kernels (a net's layers, a GEMM per image) find it
-    // awake, and waking a sleeping thread costs a system call on the dispatching thread (~3 µs, more than a small
-    // GEMM: with an event set per dispatch, LeNet conv1's 1.7 µs GEMM took 5 µs on two threads).
+    // awake and cost the dispatcher no system call; only a worker that went to sleep is woken through its event.
     private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 5000;
     private static Worker[] s_workers = [];
     private static delegate*<void*, int, void> s_body;
