@@ -44,4 +44,33 @@ public class PoolingKernelTests
         Assert.Equal(expected, actual);
         Assert.Equal(expectedMask, actualMask);
     }
+
+    [Fact]
+    public void MaxForward_EveryRowLength_MatchesNaiveTwin()
+    {
+        // widths 1..256 through the 16-window chunks, their masked tails and the clipped edge windows
+        foreach (var (kernel, stride, pad) in new[] { (2, 2, 0), (3, 1, 1), (3, 2, 1) })
+        {
+            for (int width = 1; width <= 256; width++)
+            {
+                const int Height = 3, Planes = 2;
+                int pooledH = ((Height + (2 * pad) - kernel + stride - 1) / stride) + 1;
+                int pooledW = ((width + (2 * pad) - kernel + stride - 1) / stride) + 1;
+                if (pooledH <= 0 || pooledW <= 0)
+                {
+                    continue;
+                }
+                var s = new PoolShape(Height, width, pooledH, pooledW, kernel, kernel, stride, stride, pad, pad);
+                var x = TestBlobs.Gaussian(1701 + width, 1f, Planes, Height, width).Data.ToArray();
+                var expected = new float[Planes * s.PlaneOut];
+                var expectedMask = new int[expected.Length];
+                var actual = new float[expected.Length];
+                var actualMask = new int[expected.Length];
+                PoolingNaive.MaxForward(x, Planes, s, expected, expectedMask);
+                Pooling.MaxForward(x, Planes, s, actual, actualMask);
+                Assert.True(expected.AsSpan().SequenceEqual(actual), $"values, width {width}, kernel {kernel} stride {stride} pad {pad}");
+                Assert.True(expectedMask.AsSpan().SequenceEqual(actualMask), $"mask, width {width}, kernel {kernel} stride {stride} pad {pad}");
+            }
+        }
+    }
 }
