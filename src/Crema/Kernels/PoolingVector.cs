@@ -63,4 +63,36 @@ internal static unsafe class PoolingVector
         Avx512F.MaskStore(y, keep.AsSingle(), best);
         Avx512F.MaskStore(m, keep, bestIndex);
     }
+
+    /// <summary>
+    /// Means of the 16 windows of output columns pw0.. (first column col0 = pw0·stride − pad) over rows [hStart, hEnd):
+    /// each row summed left to right from 0, the row sums added in row order, then divided by <paramref name="poolSize"/>
+    /// — the scalar loop's order for windows under 4 wide. y gets the first <paramref name="count"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Average(float* x, int width, int hStart, int hEnd, int col0, int kernelW, int stride, int poolSize,
+        float* y, int count)
+    {
+        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<float> sum = Vector512<float>.Zero;
+        for (int h = hStart; h < hEnd; h++)
+        {
+            float* row = x + (h * width) + col0;
+            Vector512<float> rowSum = Vector512<float>.Zero;
+            for (int kw = 0; kw < kernelW; kw++)
+            {
+                rowSum += stride == 1 ? Vector512.Load(row + kw)
+                    : Avx512F.PermuteVar16x32x2(Vector512.Load(row + kw), even, Vector512.Load(row + kw + Lanes));
+            }
+            sum += rowSum;
+        }
+        Vector512<float> mean = sum / Vector512.Create((float)poolSize);
+        if (count == Lanes)
+        {
+            mean.Store(y);
+            return;
+        }
+        Vector512<int> keep = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count));
+        Avx512F.MaskStore(y, keep.AsSingle(), mean);
+    }
 }

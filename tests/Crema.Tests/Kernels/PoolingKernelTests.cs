@@ -73,4 +73,71 @@ public class PoolingKernelTests
             }
         }
     }
+
+    [Fact]
+    public void AveForward_EveryRowLength_MatchesPlainLoopExactly()
+    {
+        foreach (var (kernel, stride, pad) in new[] { (2, 2, 0), (3, 2, 1), (3, 1, 1), (3, 2, 0), (5, 2, 2) })
+        {
+            for (int width = 1; width <= 256; width++)
+            {
+                const int Height = 5, Planes = 2;
+                int pooledH = ((Height + (2 * pad) - kernel + stride - 1) / stride) + 1;
+                int pooledW = ((width + (2 * pad) - kernel + stride - 1) / stride) + 1;
+                if (pooledH <= 0 || pooledW <= 0)
+                {
+                    continue;
+                }
+                var s = new PoolShape(Height, width, pooledH, pooledW, kernel, kernel, stride, stride, pad, pad);
+                var x = TestBlobs.Gaussian(1701 + width, 1f, Planes, Height, width).Data.ToArray();
+                var expected = AveReference(x, Planes, s);
+                var actual = new float[expected.Length];
+                Pooling.AveForward(x, Planes, s, actual);
+                if (kernel < 4)
+                {
+                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"width {width}, kernel {kernel} stride {stride} pad {pad}");
+                }
+                else
+                {
+                    // Wider rows are summed by TensorPrimitives.Sum in the kernel: same value up to rounding.
+                    TestBlobs.AssertClose(expected, actual, 1e-5f);
+                }
+            }
+        }
+    }
+
+    // Caffe's AVE pooling, rows summed left to right, row sums in row order, divided by the window clipped to the padded image.
+    private static float[] AveReference(float[] x, int planes, PoolShape s)
+    {
+        var y = new float[planes * s.PlaneOut];
+        for (int p = 0; p < planes; p++)
+        {
+            for (int ph = 0; ph < s.PooledHeight; ph++)
+            {
+                int h0 = (ph * s.StrideH) - s.PadH, h1 = Math.Min(h0 + s.KernelH, s.Height + s.PadH);
+                int hSize = h1 - h0;
+                h0 = Math.Max(h0, 0);
+                h1 = Math.Min(h1, s.Height);
+                for (int pw = 0; pw < s.PooledWidth; pw++)
+                {
+                    int w0 = (pw * s.StrideW) - s.PadW, w1 = Math.Min(w0 + s.KernelW, s.Width + s.PadW);
+                    int wSize = w1 - w0;
+                    w0 = Math.Max(w0, 0);
+                    w1 = Math.Min(w1, s.Width);
+                    float sum = 0;
+                    for (int h = h0; h < h1; h++)
+                    {
+                        float row = 0;
+                        for (int w = w0; w < w1; w++)
+                        {
+                            row += x[(p * s.PlaneIn) + (h * s.Width) + w];
+                        }
+                        sum += row;
+                    }
+                    y[(p * s.PlaneOut) + (ph * s.PooledWidth) + pw] = sum / (hSize * wSize);
+                }
+            }
+        }
+        return y;
+    }
 }
