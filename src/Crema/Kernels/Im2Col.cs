@@ -15,20 +15,13 @@ public static class Im2Col
     public static unsafe void Im2Col2D(ReadOnlySpan<float> im, int channels, int height, int width,
         int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> col)
     {
-        int outH = OutputSize(height, kernelH, padH, strideH, dilationH);
-        int outW = OutputSize(width, kernelW, padW, strideW, dilationW);
-        int planeIn = height * width;
-        int planeOut = outH * outW;
-        if (channels <= 0 || planeOut <= 0)
+        if (!Geometry(im.Length, col.Length, channels, height, width, kernelH, kernelW, padH, padW, strideH, strideW,
+            dilationH, dilationW, out int outH, out int outW))
         {
             return;
         }
-        // The pointer loops below index within these bounds only.
-        if (planeIn > 0)
-        {
-            _ = im[(channels * planeIn) - 1];
-        }
-        _ = col[(channels * kernelH * kernelW * planeOut) - 1];
+        int planeIn = height * width;
+        int planeOut = outH * outW;
         fixed (float* pim = im)
         fixed (float* pcol = col)
         {
@@ -90,19 +83,13 @@ public static class Im2Col
             Im2ColNaive.Col2Im2D(col, channels, height, width, kernelH, kernelW, padH, padW, strideH, strideW, dilationH, dilationW, im);
             return;
         }
-        int outH = OutputSize(height, kernelH, padH, strideH, dilationH);
-        int outW = OutputSize(width, kernelW, padW, strideW, dilationW);
-        int planeIn = height * width;
-        int planeOut = outH * outW;
-        if (channels <= 0 || planeOut <= 0)
+        if (!Geometry(im.Length, col.Length, channels, height, width, kernelH, kernelW, padH, padW, strideH, strideW,
+            dilationH, dilationW, out int outH, out int outW))
         {
             return;
         }
-        if (planeIn > 0)
-        {
-            _ = im[(channels * planeIn) - 1];
-        }
-        _ = col[(channels * kernelH * kernelW * planeOut) - 1];
+        int planeIn = height * width;
+        int planeOut = outH * outW;
         fixed (float* pim = im)
         fixed (float* pcol = col)
         {
@@ -125,6 +112,25 @@ public static class Im2Col
                 }
             }
         }
+    }
+
+    // Output size of a 2-D im2col/col2im, false when there is nothing to do; checks that both buffers hold what the
+    // pointer loops index (so a wrong size is an error here, not a read past the end).
+    private static bool Geometry(int imLength, int colLength, int channels, int height, int width, int kernelH, int kernelW,
+        int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, out int outH, out int outW)
+    {
+        outH = OutputSize(height, kernelH, padH, strideH, dilationH);
+        outW = OutputSize(width, kernelW, padW, strideW, dilationW);
+        if (channels <= 0 || outH <= 0 || outW <= 0)
+        {
+            return false;
+        }
+        long imNeeded = (long)channels * height * width, colNeeded = (long)channels * kernelH * kernelW * outH * outW;
+        if (imLength < imNeeded || colLength < colNeeded)
+        {
+            throw new ArgumentException($"im2col: image needs {imNeeded} floats (has {imLength}), columns need {colNeeded} (has {colLength})");
+        }
+        return true;
     }
 
     // Output columns [start, end) whose input column x0 + ow·stride lies inside [0, width).

@@ -44,4 +44,14 @@ public class Im2ColFastPathTests
         // Same additions in the same order: bit-identical.
         Assert.Equal(backNaive, back);
     }
+
+    [Fact]
+    public void ShortBuffers_AreRefusedWithTheSizesNeeded()
+    {
+        // 2 channels of 5×5, 3×3 kernel: 50 image floats, 2·9·3·3 = 162 column floats
+        var ex = Assert.Throws<ArgumentException>(() => Im2Col.Im2Col2D(new float[50], 2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, new float[161]));
+        Assert.Contains("columns need 162", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Im2Col.Col2Im2D(new float[162], 2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, new float[49]));
+        Assert.Contains("image needs 50", ex.Message);
+    }
 }
