@@ -27,6 +27,14 @@ internal static unsafe class PoolingVector
     /// <summary>Floats past the first window column that a chunk reads in one input row (its last lane's loads).</summary>
     public static int ReadSpan(int kernelW, int strideW) => kernelW - 1 + (strideW == 1 ? Lanes : 2 * Lanes);
 
+    // Selects the even elements of 32 consecutive floats (a constant, built where it is used).
+    private static Vector512<int> EvenLanes => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    // Lane l reads p[l·stride] (stride 1 or 2; stride 2 reads 32 consecutive floats and keeps the even ones).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Load(float* p, int stride, Vector512<int> even) =>
+        stride == 1 ? Vector512.Load(p) : Avx512F.PermuteVar16x32x2(Vector512.Load(p), even, Vector512.Load(p + Lanes));
+
     /// <summary>
     /// Max of the 16 windows of output columns pw0.. over rows [hStart, hEnd) of plane x (width floats per row), whose first
     /// column is col0 = pw0·stride − pad; y/m get the first <paramref name="count"/> maxima and their indices h·width + w
@@ -36,7 +44,7 @@ internal static unsafe class PoolingVector
     public static void Max(float* x, int width, int hStart, int hEnd, int col0, int kernelW, int stride, float* y, int* m, int count)
     {
         Vector512<int> laneOffset = Vector512<int>.Indices * stride;
-        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> even = EvenLanes;
         Vector512<float> best = Vector512.Create(float.MinValue);
         Vector512<int> bestIndex = Vector512.Create(-1);
         for (int h = hStart; h < hEnd; h++)
@@ -45,9 +53,7 @@ internal static unsafe class PoolingVector
             float* row = x + rowStart;
             for (int kw = 0; kw < kernelW; kw++)
             {
-                // Lane l reads row[kw + l·stride]: stride 2 takes the even elements of 32 consecutive floats.
-                Vector512<float> v = stride == 1 ? Vector512.Load(row + kw)
-                    : Avx512F.PermuteVar16x32x2(Vector512.Load(row + kw), even, Vector512.Load(row + kw + Lanes));
+                Vector512<float> v = Load(row + kw, stride, even);
                 Vector512<float> greater = Vector512.GreaterThan(v, best);
                 best = Vector512.ConditionalSelect(greater, v, best);
                 bestIndex = Vector512.ConditionalSelect(greater.AsInt32(), laneOffset + Vector512.Create(rowStart + kw), bestIndex);
@@ -73,7 +79,7 @@ internal static unsafe class PoolingVector
     public static void Average(float* x, int width, int hStart, int hEnd, int col0, int kernelW, int stride, int poolSize,
         float* y, int count)
     {
-        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> even = EvenLanes;
         Vector512<float> sum = Vector512<float>.Zero;
         for (int h = hStart; h < hEnd; h++)
         {
@@ -81,8 +87,7 @@ internal static unsafe class PoolingVector
             Vector512<float> rowSum = Vector512<float>.Zero;
             for (int kw = 0; kw < kernelW; kw++)
             {
-                rowSum += stride == 1 ? Vector512.Load(row + kw)
-                    : Avx512F.PermuteVar16x32x2(Vector512.Load(row + kw), even, Vector512.Load(row + kw + Lanes));
+                rowSum += Load(row + kw, stride, even);
             }
             sum += rowSum;
         }

@@ -234,7 +234,9 @@ public abstract class ConvolutionLayerBase : Layer
         var w = Blobs[0].Data;
         for (int g = 0; g < _group; g++)
         {
-            Transpose(w.Slice(g * size, size), m, _kernelDim, _weightsT.AsSpan(g * size, size));
+            var wT = _weightsT.AsSpan(g * size, size);
+            wT.Clear();
+            AddTransposed(w.Slice(g * size, size), m, _kernelDim, wT);
         }
     }
 
@@ -439,18 +441,6 @@ public abstract class ConvolutionLayerBase : Layer
             var col = GroupColumns(input, g, colBuffer);
             Gemm.Sgemm(false, true, _kernelDim, m, _convOutSpatialDim, 1f, col,
                 outputDiff.Slice(g * outputOffset, outputOffset), 1f, weightDiffT.Slice(g * weightOffset, weightOffset));
-        }
-    }
-
-    // dst (cols, rows) = src (rows, cols)ᵀ.
-    private static void Transpose(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < cols; c++)
-            {
-                dst[(c * rows) + r] = src[(r * cols) + c];
-            }
         }
     }
 
