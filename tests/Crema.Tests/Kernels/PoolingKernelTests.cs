@@ -49,27 +49,36 @@ public class PoolingKernelTests
     public void MaxForward_EveryRowLength_MatchesNaiveTwin()
     {
         // widths 1..256 through the 16-window chunks, their masked tails and the clipped edge windows
-        foreach (var (kernel, stride, pad) in new[] { (2, 2, 0), (3, 1, 1), (3, 2, 1) })
+        foreach (var (s, x) in RowLengthCases(3, [(2, 2, 0), (3, 1, 1), (3, 2, 1)]))
+        {
+            var expected = new float[RowLengthPlanes * s.PlaneOut];
+            var expectedMask = new int[expected.Length];
+            var actual = new float[expected.Length];
+            var actualMask = new int[expected.Length];
+            PoolingNaive.MaxForward(x, RowLengthPlanes, s, expected, expectedMask);
+            Pooling.MaxForward(x, RowLengthPlanes, s, actual, actualMask);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"values, {s}");
+            Assert.True(expectedMask.AsSpan().SequenceEqual(actualMask), $"mask, {s}");
+        }
+    }
+
+    private const int RowLengthPlanes = 2;
+
+    // Every width 1..256 for each (kernel, stride, pad), pooled sizes rounded up as Caffe's, with a seeded input.
+    private static IEnumerable<(PoolShape Shape, float[] Input)> RowLengthCases(int height, (int Kernel, int Stride, int Pad)[] windows)
+    {
+        foreach (var (kernel, stride, pad) in windows)
         {
             for (int width = 1; width <= 256; width++)
             {
-                const int Height = 3, Planes = 2;
-                int pooledH = ((Height + (2 * pad) - kernel + stride - 1) / stride) + 1;
+                int pooledH = ((height + (2 * pad) - kernel + stride - 1) / stride) + 1;
                 int pooledW = ((width + (2 * pad) - kernel + stride - 1) / stride) + 1;
                 if (pooledH <= 0 || pooledW <= 0)
                 {
                     continue;
                 }
-                var s = new PoolShape(Height, width, pooledH, pooledW, kernel, kernel, stride, stride, pad, pad);
-                var x = TestBlobs.Gaussian(1701 + width, 1f, Planes, Height, width).Data.ToArray();
-                var expected = new float[Planes * s.PlaneOut];
-                var expectedMask = new int[expected.Length];
-                var actual = new float[expected.Length];
-                var actualMask = new int[expected.Length];
-                PoolingNaive.MaxForward(x, Planes, s, expected, expectedMask);
-                Pooling.MaxForward(x, Planes, s, actual, actualMask);
-                Assert.True(expected.AsSpan().SequenceEqual(actual), $"values, width {width}, kernel {kernel} stride {stride} pad {pad}");
-                Assert.True(expectedMask.AsSpan().SequenceEqual(actualMask), $"mask, width {width}, kernel {kernel} stride {stride} pad {pad}");
+                var s = new PoolShape(height, width, pooledH, pooledW, kernel, kernel, stride, stride, pad, pad);
+                yield return (s, TestBlobs.Gaussian(1701 + width, 1f, RowLengthPlanes, height, width).Data.ToArray());
             }
         }
     }
@@ -77,31 +86,19 @@ public class PoolingKernelTests
     [Fact]
     public void AveForward_EveryRowLength_MatchesPlainLoopExactly()
     {
-        foreach (var (kernel, stride, pad) in new[] { (2, 2, 0), (3, 2, 1), (3, 1, 1), (3, 2, 0), (5, 2, 2) })
+        foreach (var (s, x) in RowLengthCases(5, [(2, 2, 0), (3, 2, 1), (3, 1, 1), (3, 2, 0), (5, 2, 2)]))
         {
-            for (int width = 1; width <= 256; width++)
+            var expected = AveReference(x, RowLengthPlanes, s);
+            var actual = new float[expected.Length];
+            Pooling.AveForward(x, RowLengthPlanes, s, actual);
+            if (s.KernelW < 4)
             {
-                const int Height = 5, Planes = 2;
-                int pooledH = ((Height + (2 * pad) - kernel + stride - 1) / stride) + 1;
-                int pooledW = ((width + (2 * pad) - kernel + stride - 1) / stride) + 1;
-                if (pooledH <= 0 || pooledW <= 0)
-                {
-                    continue;
-                }
-                var s = new PoolShape(Height, width, pooledH, pooledW, kernel, kernel, stride, stride, pad, pad);
-                var x = TestBlobs.Gaussian(1701 + width, 1f, Planes, Height, width).Data.ToArray();
-                var expected = AveReference(x, Planes, s);
-                var actual = new float[expected.Length];
-                Pooling.AveForward(x, Planes, s, actual);
-                if (kernel < 4)
-                {
-                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"width {width}, kernel {kernel} stride {stride} pad {pad}");
-                }
-                else
-                {
-                    // Wider rows are summed by TensorPrimitives.Sum in the kernel: same value up to rounding.
-                    TestBlobs.AssertClose(expected, actual, 1e-5f);
-                }
+                Assert.True(expected.AsSpan().SequenceEqual(actual), $"{s}");
+            }
+            else
+            {
+                // Wider rows are summed by TensorPrimitives.Sum in the kernel: same value up to rounding.
+                TestBlobs.AssertClose(expected, actual, 1e-5f);
             }
         }
     }
