@@ -2,5 +2,9 @@ namespace Crema.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => CremaCommand.Run(args);
+    private static int Main(string[] args)
+    {
+        Crema.Scripting.CSharpLayers.Enable();
+        return CremaCommand.Run(args);
+    }
 }

@@ -15,8 +15,11 @@ public static class LayerRegistry
 
     static LayerRegistry() => RegisterAssembly(typeof(Layer).Assembly);
 
-    /// <summary>Called for <c>type: "Python"</c> layers (set by <see cref="CustomLayers.CustomLayerLoader"/>); gets the base folder for relative module paths.</summary>
-    internal static Func<LayerParameter, string?, Layer>? PythonResolver { get; set; }
+    /// <summary>
+    /// Creates <c>type: "Python"</c> layers from <c>python_param</c>; gets the base folder for relative module paths. The core
+    /// has none: the Crema.Scripting package sets it (<c>Crema.Scripting.CSharpLayers.Enable()</c>), so Roslyn stays out of the core.
+    /// </summary>
+    public static Func<LayerParameter, string?, Layer>? PythonResolver { get; set; }
 
     public static IReadOnlyCollection<string> KnownTypes => Factories.Keys.Order(StringComparer.Ordinal).ToArray();
 
@@ -64,8 +67,7 @@ public static class LayerRegistry
         string type = param.Type;
         if (type == "Python")
         {
-            var resolver = PythonResolver ?? CustomLayers.CustomLayerLoader.Create;
-            return resolver(param, baseDirectory);
+            return CreatePython(param, baseDirectory, PythonResolver);
         }
         if (!Factories.TryGetValue(type, out var factory))
         {
@@ -80,5 +82,16 @@ public static class LayerRegistry
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
             throw;
         }
+    }
+
+    internal static Layer CreatePython(LayerParameter param, string? baseDirectory, Func<LayerParameter, string?, Layer>? resolver)
+    {
+        if (resolver == null)
+        {
+            string module = param.PythonParam?.Module is { Length: > 0 } m ? $" (module '{m}')" : "";
+            throw new CremaException($"Layer '{param.Name}' (type Python){module}: Python layers are C# classes found or compiled by " +
+                "the Crema.Scripting package: add a reference to Crema.Scripting and call Crema.Scripting.CSharpLayers.Enable() once at start-up");
+        }
+        return resolver(param, baseDirectory);
     }
 }

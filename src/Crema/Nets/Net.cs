@@ -37,10 +37,14 @@ public sealed partial class Net : IDisposable
     private readonly string? _baseDirectory;
     private readonly Dictionary<Blob, float> _blobLossWeights = [];
 
-    /// <summary>Builds the net for <paramref name="state"/>. <paramref name="baseDirectory"/> resolves relative paths of custom layer sources.</summary>
+    /// <summary>
+    /// Builds the net for <paramref name="state"/>. <paramref name="baseDirectory"/> resolves relative paths of custom layer
+    /// sources; by default the folder of the prototxt <paramref name="param"/> was read from, else the current folder.
+    /// </summary>
     public Net(NetParameter param, NetState state, string? baseDirectory = null)
     {
-        _baseDirectory = baseDirectory;
+        ArgumentNullException.ThrowIfNull(param);
+        _baseDirectory = baseDirectory ?? ProtoFiles.SourceFolderOf(param);
         State = state.Clone();
         Init(param);
     }

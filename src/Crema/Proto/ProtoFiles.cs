@@ -10,8 +10,17 @@ public static class ProtoFiles
     public static NetParameter ReadNetText(string path)
     {
         var net = ReadText<NetParameter>(path);
-        return NetUpgrader.NeedsUpgrade(net) ? NetUpgrader.Upgrade(net, path) : net;
+        net = NetUpgrader.NeedsUpgrade(net) ? NetUpgrader.Upgrade(net, path) : net;
+        SourceFolders.AddOrUpdate(net, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return net;
     }
+
+    // The folder of the .prototxt each parsed net came from, so `new Net(ReadNetText(path), …)` resolves a Python layer's
+    // relative module against the prototxt (as the CLI does) without the caller passing it. Weak: a dropped net frees its entry.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NetParameter, string> SourceFolders = [];
+
+    /// <summary>The folder of the text file <paramref name="net"/> was read from by <see cref="ReadNetText"/>, or null.</summary>
+    public static string? SourceFolderOf(NetParameter net) => SourceFolders.TryGetValue(net, out string? folder) ? folder : null;
 
     /// <summary>Parses a binary NetParameter (.caffemodel) and upgrades V0/V1 definitions.</summary>
     public static NetParameter ReadNetBinary(string path)

@@ -1,4 +1,4 @@
-using Crema.CustomLayers;
+using Crema.Scripting;
 using Crema.Layers;
 using Crema.Proto;
 using Crema.Testing;
@@ -259,7 +259,7 @@ public class CustomLayerLoaderTests(ITestOutputHelper output)
         Assert.Contains("throws.cs:line 10", e.StackTrace, StringComparison.Ordinal);
     }
 
-    private static string ScalerSource(float factor) => $$"""
+    internal static string ScalerSource(float factor) => $$"""
         using Crema;
         using Crema.Layers;
         using Crema.Proto;

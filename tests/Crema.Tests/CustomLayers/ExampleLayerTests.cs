@@ -1,4 +1,4 @@
-using Crema.CustomLayers;
+using Crema.Scripting;
 using Crema.Layers;
 using Crema.Testing;
 using Xunit.Abstractions;

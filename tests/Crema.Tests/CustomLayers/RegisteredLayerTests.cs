@@ -1,4 +1,4 @@
-using Crema.CustomLayers;
+using Crema.Scripting;
 using Crema.Layers;
 using Crema.Proto;
 using Crema.Testing;

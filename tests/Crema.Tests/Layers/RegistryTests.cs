@@ -1,3 +1,4 @@
+using Crema.Scripting;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Crema.Layers;

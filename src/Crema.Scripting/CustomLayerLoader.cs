@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Emit;
 using Microsoft.CodeAnalysis.Text;
 
-namespace Crema.CustomLayers;
+namespace Crema.Scripting;
 
 /// <summary>
 /// Resolves <c>type: "Python"</c> layers to C# classes: <c>python_param.module</c> names a <c>.cs</c> file (compiled at run time
@@ -160,6 +160,7 @@ public static class CustomLayerLoader
 
     private static CompileResult Compile(string fullPath, byte[] source, string hash)
     {
+        Log.Info($"Compiling C# layer {Path.GetFileName(fullPath)}…");
         var text = SourceText.From(source, source.Length, Encoding.UTF8, canBeEmbedded: true);
         var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
         var tree = CSharpSyntaxTree.ParseText(text, parseOptions, path: fullPath);
