@@ -62,10 +62,12 @@ internal static class CremaCommand
         {
             return action();
         }
-        catch (Exception e) when (e is CremaException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException or NotSupportedException)
+        catch (Exception e)
         {
-            Log.File?.WriteLine($"F {e.Message}");
-            Console.Error.WriteLine($"crema: error: {e.Message}");
+            // Every exception, expected or not (OverflowException, a user layer's fault…), ends as one line.
+            string message = ErrorReport.Describe(e);
+            Log.File?.WriteLine($"F {message}");
+            Console.Error.WriteLine($"crema: error: {message}");
             if (Environment.GetEnvironmentVariable("CREMA_DEBUG") == "1")
             {
                 Console.Error.WriteLine(e);

@@ -54,6 +54,7 @@ internal static class CommonOptions
             return;
         }
         string file = Directory.Exists(path) ? Path.Combine(path, $"crema.{verb}.log") : path;
+        LogFileGuard.EnsureReplaceable(file);
         Log.File = new StreamWriter(file, append: false);
     }
 }

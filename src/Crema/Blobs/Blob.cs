@@ -267,13 +267,15 @@ public sealed class Blob
     {
         if (proto.Shape != null)
         {
-            return proto.Shape.Dim.Select(d => checked((int)d)).ToArray();
+            return proto.Shape.Dim.Select(d => d is < 0 or > int.MaxValue
+                ? throw new ArgumentException($"dimension {d} out of range (0 to {int.MaxValue})") : (int)d).ToArray();
         }
         if (proto.HasNum || proto.HasChannels || proto.HasHeight || proto.HasWidth)
         {
             return [proto.Num, proto.Channels, proto.Height, proto.Width];
         }
-        return [proto.Data.Count + proto.DoubleData.Count];
+        // Caffe writes a 0-axis blob (a scalar such as PReLU's channel_shared slope) with neither shape nor legacy dims.
+        return [];
     }
 
     public void FromProto(BlobProto proto, bool reshape = true)
@@ -300,8 +302,9 @@ public sealed class Blob
                 data[i] = (float)proto.DoubleData[i];
             }
         }
-        else if (proto.Data.Count > 0 || Count == 0)
+        else
         {
+            // As Caffe: no data at all is an error too, not a silent keep-the-random-init.
             CheckLength(proto.Data.Count, "data");
             for (int i = 0; i < Count; i++)
             {

@@ -16,6 +16,7 @@ public sealed unsafe class FloatBuffer : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
         // NOTE: allocate at least one cache line so the pointer is never null.
+        MemoryGuard.CheckAllocation(length * sizeof(float));
         nuint bytes = (nuint)Math.Max(64, length * sizeof(float));
         _ptr = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         NativeMemory.Clear(_ptr, bytes);

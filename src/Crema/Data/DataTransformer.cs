@@ -82,7 +82,19 @@ public sealed class DataTransformer
     public int[] InferShape(Datum datum)
     {
         datum = Decode(datum);
+        DatumCount(datum);
         return InferShape(datum.Channels, datum.Height, datum.Width);
+    }
+
+    /// <summary>C·H·W of a datum, computed without overflow; sizes read from a file that are not positive or too large throw.</summary>
+    internal static int DatumCount(Datum datum)
+    {
+        long count = (long)datum.Channels * datum.Height * datum.Width;
+        if (datum.Channels <= 0 || datum.Height <= 0 || datum.Width <= 0 || count > Array.MaxLength)
+        {
+            throw new CremaException($"datum has shape {datum.Channels}×{datum.Height}×{datum.Width}; channels, height and width must be positive and their product at most {Array.MaxLength}");
+        }
+        return (int)count;
     }
 
     /// <summary>The shape one transformed image takes: (1, C, crop or H, crop or W).</summary>
@@ -103,11 +115,7 @@ public sealed class DataTransformer
     public void Transform(Datum datum, Span<float> output)
     {
         datum = Decode(datum);
-        int count = datum.Channels * datum.Height * datum.Width;
-        if (count <= 0)
-        {
-            throw new CremaException($"datum has shape {datum.Channels}×{datum.Height}×{datum.Width}; channels, height and width must be positive");
-        }
+        int count = DatumCount(datum);
         if (_scratch.Length < count)
         {
             _scratch = new float[count];

@@ -49,7 +49,8 @@ public sealed class IdxFile
         Stream stream = file;
         int b0 = file.ReadByte(), b1 = file.ReadByte();
         file.Position = 0;
-        if (b0 == 0x1f && b1 == 0x8b)
+        bool gzip = b0 == 0x1f && b1 == 0x8b;
+        if (gzip)
         {
             stream = new GZipStream(file, CompressionMode.Decompress);
         }
@@ -57,16 +58,17 @@ public sealed class IdxFile
         {
             try
             {
-                return Read(stream, path, maxItems);
+                return Read(stream, path, maxItems, gzip ? -1 : file.Length);
             }
             catch (InvalidDataException e)
             {
-                throw new CremaException($"IDX file '{path}': {e.Message}", e);
+                // .NET reports a bad CRC or damaged deflate data as "unsupported compression method"; say what it is.
+                throw new CremaException($"IDX file '{path}': corrupt gzip data (bad checksum or damaged stream)", e);
             }
         }
     }
 
-    private static IdxFile Read(Stream stream, string path, int maxItems)
+    private static IdxFile Read(Stream stream, string path, int maxItems, long fileLength)
     {
         Span<byte> header = stackalloc byte[16];
         ReadExactly(stream, header[..8], path);
@@ -88,9 +90,34 @@ public sealed class IdxFile
             throw new CremaException($"IDX file '{path}': bad header (count {count}, rows {rows}, cols {cols})");
         }
         int keep = Math.Min(count, maxItems);
-        var data = new byte[checked(keep * rows * cols)];
-        ReadExactly(stream, data, path);
-        return new IdxFile(magic, keep, rows, cols, data);
+        long total = (long)keep * rows * cols;
+        if (total > Array.MaxLength)
+        {
+            throw new CremaException($"IDX file '{path}': header declares {count} items of {rows}x{cols} ({total} bytes), more than one array holds; use fewer items");
+        }
+        long available = fileLength < 0 ? -1 : fileLength - (magic == ImagesMagic ? 16 : 8);
+        if (available >= 0 && total > available)
+        {
+            throw new CremaException($"IDX file '{path}' is truncated: its header declares {count} items of {rows}x{cols} ({total} bytes) but only {available} bytes follow");
+        }
+        return new IdxFile(magic, keep, rows, cols, ReadData(stream, (int)total, path));
+    }
+
+    // Grows the buffer as bytes arrive, so a gzip file whose header lies about its size cannot make us allocate gigabytes.
+    private static byte[] ReadData(Stream stream, int total, string path)
+    {
+        var data = new byte[Math.Min(total, 1 << 24)];
+        int filled = 0;
+        while (filled < total)
+        {
+            if (filled == data.Length)
+            {
+                Array.Resize(ref data, (int)Math.Min(total, 2L * data.Length));
+            }
+            ReadExactly(stream, data.AsSpan(filled, data.Length - filled), path);
+            filled = data.Length;
+        }
+        return data;
     }
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, string path)

@@ -41,6 +41,7 @@ public static class ImageDecoder
         {
             throw new CremaException($"{source}: resize size {height}x{width} must not be negative");
         }
+        ImageLimits.CheckResize(height, width, source);
         using var bitmap = DecodeBitmap(encoded, source, out bool fileIsGray);
         bool gray = grayOrNative ?? fileIsGray;
         int h = bitmap.Height;
@@ -78,6 +79,7 @@ public static class ImageDecoder
         {
             throw new CremaException($"resize size {height}x{width} must be positive");
         }
+        ImageLimits.CheckResize(height, width, "resize");
         int c = image.Channels;
         int sh = image.Height;
         int sw = image.Width;
@@ -170,6 +172,7 @@ public static class ImageDecoder
         }
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data) ?? throw new CremaException($"Could not decode {source}: not a supported image (JPEG, PNG, BMP, GIF, WebP)");
+        ImageLimits.CheckDecoded(codec.Info.Width, codec.Info.Height, source);
         isGray = codec.Info.ColorType == SKColorType.Gray8;
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);

@@ -86,6 +86,10 @@ public sealed unsafe class LmdbDatabase : IDisposable
         {
             throw Corrupt($"bad page size {PageSize}");
         }
+        if (2L * PageSize > _length)
+        {
+            throw Corrupt($"data.mdb has {_length} bytes, less than its two {PageSize}-byte meta pages (truncated?)");
+        }
         var m1 = ReadMetaAt(PageSize);
         var meta = m1.TxnId > m0.TxnId ? m1 : m0;
         Root = meta.Root;
@@ -98,6 +102,10 @@ public sealed unsafe class LmdbDatabase : IDisposable
 
     private LmdbFormat.Meta ReadMetaAt(long offset)
     {
+        if (offset + LmdbFormat.MinPageSize > _length)
+        {
+            throw Corrupt($"meta page at byte {offset} runs past the end of data.mdb ({_length} bytes)");
+        }
         var page = new ReadOnlySpan<byte>(_base + offset, LmdbFormat.MinPageSize);
         var m = LmdbFormat.ReadMeta(page);
         if (m.Magic != LmdbFormat.Magic)
@@ -141,8 +149,12 @@ public sealed unsafe class LmdbDatabase : IDisposable
     }
 
     /// <summary>Bytes of an overflow value stored from page <paramref name="pgno"/> on.</summary>
-    internal ReadOnlySpan<byte> Overflow(long pgno, int size)
+    internal ReadOnlySpan<byte> Overflow(long pgno, int size, LmdbCursor cursor)
     {
+        if (size < 0)
+        {
+            throw Corrupt($"record '{cursor.KeyString}' has a negative size ({size})");
+        }
         var page = Page(pgno);
         if ((LmdbFormat.Flags(page) & LmdbFormat.PageOverflow) == 0)
         {
@@ -151,7 +163,7 @@ public sealed unsafe class LmdbDatabase : IDisposable
         long start = pgno * PageSize + LmdbFormat.PageHeaderSize;
         if (start + size > _length)
         {
-            throw Corrupt($"overflow value at page {pgno} runs past the end of data.mdb");
+            throw Corrupt($"record '{cursor.KeyString}': overflow value of {size} bytes at page {pgno} runs past the end of data.mdb");
         }
         return new ReadOnlySpan<byte>(_base + start, size);
     }
@@ -206,19 +218,27 @@ public sealed class LmdbCursor : IDisposable
             int node = Current(out var page);
             int flags = LmdbFormat.NodeFlags(page, node);
             int size = LmdbFormat.NodeDataSize(page, node);
+            int start = node + LmdbFormat.NodeHeaderSize + LmdbFormat.NodeKeySize(page, node);
             if ((flags & LmdbFormat.NodeBigData) != 0)
             {
-                long ovpage = BinaryPrimitives.ReadInt64LittleEndian(page.Slice(node + LmdbFormat.NodeHeaderSize + LmdbFormat.NodeKeySize(page, node), 8));
-                return _db.Overflow(ovpage, size);
+                if (start + 8 > page.Length)
+                {
+                    throw _db.Corrupt($"record '{KeyString}': overflow page number runs past its page");
+                }
+                long ovpage = BinaryPrimitives.ReadInt64LittleEndian(page.Slice(start, 8));
+                return _db.Overflow(ovpage, size, this);
             }
             if ((flags & (LmdbFormat.NodeSubData | LmdbFormat.NodeDupData)) != 0)
             {
                 throw _db.Corrupt("duplicate-key or named sub-databases are not supported (Caffe writes neither)");
             }
-            int start = node + LmdbFormat.NodeHeaderSize + LmdbFormat.NodeKeySize(page, node);
-            if (start + size > page.Length)
+            if (size < 0)
             {
-                throw _db.Corrupt("record runs past its page");
+                throw _db.Corrupt($"record '{KeyString}' has a negative size ({size})");
+            }
+            if ((long)start + size > page.Length)
+            {
+                throw _db.Corrupt($"record '{KeyString}' ({size} bytes) runs past its page");
             }
             return page.Slice(start, size);
         }

@@ -25,6 +25,7 @@ public sealed class LmdbWriter : IDisposable
     private long _branchPages;
     private long _overflowPages;
     private bool _completed;
+    private readonly bool _createdFolder;
 
     internal LmdbWriter(string path)
     {
@@ -37,6 +38,7 @@ public sealed class LmdbWriter : IDisposable
         }
         try
         {
+            _createdFolder = !Directory.Exists(path);
             Directory.CreateDirectory(path);
             _file = new FileStream(dataFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         }
@@ -133,6 +135,29 @@ public sealed class LmdbWriter : IDisposable
     }
 
     public void Dispose() => Complete();
+
+    /// <summary>For a failed conversion: deletes the half-written data.mdb (and the folder when this writer created it) instead of completing it.</summary>
+    public void Abandon()
+    {
+        if (_completed)
+        {
+            return;
+        }
+        _completed = true;
+        _file.Dispose();
+        try
+        {
+            File.Delete(_file.Name);
+            if (_createdFolder && !Directory.EnumerateFileSystemEntries(Path).Any())
+            {
+                Directory.Delete(Path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Warning($"Cannot remove the unfinished LMDB '{Path}': {e.Message}");
+        }
+    }
 
     private long WriteOverflow(ReadOnlySpan<byte> value)
     {

@@ -28,18 +28,26 @@ public static class MnistConverter
         }
 
         using var writer = LmdbDatabase.Create(dbPath);
-        var datum = new Datum { Channels = 1, Height = images.Rows, Width = images.Columns };
-        for (int i = 0; i < images.Count; i++)
+        try
         {
-            datum.Data = ByteString.CopyFrom(images.Item(i));
-            datum.Label = labels.Data[i];
-            writer.Put(Key(i), datum.ToByteArray());
-            if ((i + 1) % 1000 == 0)
+            var datum = new Datum { Channels = 1, Height = images.Rows, Width = images.Columns };
+            for (int i = 0; i < images.Count; i++)
             {
-                progress?.Invoke(i + 1, images.Count);
+                datum.Data = ByteString.CopyFrom(images.Item(i));
+                datum.Label = labels.Data[i];
+                writer.Put(Key(i), datum.ToByteArray());
+                if ((i + 1) % 1000 == 0)
+                {
+                    progress?.Invoke(i + 1, images.Count);
+                }
             }
+            writer.Complete();
         }
-        writer.Complete();
+        catch
+        {
+            writer.Abandon();
+            throw;
+        }
         progress?.Invoke(images.Count, images.Count);
         return images.Count;
     }

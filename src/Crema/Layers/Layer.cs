@@ -10,11 +10,13 @@ namespace Crema.Layers;
 public abstract class Layer
 {
     private float[] _lossWeights = [];
+    private readonly bool _userCode;
 
     protected Layer(LayerParameter param)
     {
         Param = param ?? throw new ArgumentNullException(nameof(param));
         Phase = param.Phase;
+        _userCode = UserLayerException.IsUserType(GetType());
         foreach (var proto in param.Blobs)
         {
             var blob = new Blob();
@@ -59,8 +61,15 @@ public abstract class Layer
     public void SetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         CheckBlobCounts(bottom, top);
-        LayerSetUp(bottom, top);
-        Reshape(bottom, top);
+        try
+        {
+            LayerSetUp(bottom, top);
+            Reshape(bottom, top);
+        }
+        catch (Exception e) when (_userCode && UserLayerException.ShouldWrap(e))
+        {
+            throw UserLayerException.Wrap(this, "SetUp", e);
+        }
         SetLossWeights(top);
     }
 
@@ -73,8 +82,15 @@ public abstract class Layer
     /// <summary>Reshapes, computes the tops, and returns this layer's weighted contribution to the loss.</summary>
     public float Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
-        Reshape(bottom, top);
-        ForwardCore(bottom, top);
+        try
+        {
+            Reshape(bottom, top);
+            ForwardCore(bottom, top);
+        }
+        catch (Exception e) when (_userCode && UserLayerException.ShouldWrap(e))
+        {
+            throw UserLayerException.Wrap(this, "Forward", e);
+        }
         float loss = 0;
         for (int i = 0; i < top.Count && i < _lossWeights.Length; i++)
         {
@@ -90,8 +106,17 @@ public abstract class Layer
     }
 
     /// <summary>Computes bottom diffs from top diffs (for bottoms where <paramref name="propagateDown"/> is true) and accumulates parameter diffs.</summary>
-    public void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom) =>
-        BackwardCore(top, propagateDown, bottom);
+    public void Backward(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
+    {
+        try
+        {
+            BackwardCore(top, propagateDown, bottom);
+        }
+        catch (Exception e) when (_userCode && UserLayerException.ShouldWrap(e))
+        {
+            throw UserLayerException.Wrap(this, "Backward", e);
+        }
+    }
 
     protected abstract void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top);
 

@@ -90,9 +90,17 @@ public sealed partial class Net
             for (int j = 0; j < blobs.Count; j++)
             {
                 var proto = sourceLayer.Blobs[j];
-                if (!blobs[j].ShapeEquals(proto))
+                int[] shape;
+                try
                 {
-                    var shape = Crema.Blob.ProtoShape(proto);
+                    shape = Crema.Blob.ProtoShape(proto);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CremaException($"{source}: layer '{sourceLayer.Name}' param {j}: {e.Message}", e);
+                }
+                if (!shape.SequenceEqual(blobs[j].Shape))
+                {
                     if (!LegacyShapeMatches(shape, blobs[j]))
                     {
                         throw new CremaException(

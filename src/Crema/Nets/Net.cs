@@ -198,18 +198,20 @@ public sealed partial class Net : IDisposable
                 }
             }
 
+            var shapesBefore = BottomShapes(layerId);
             try
             {
                 layer.SetUp(_bottoms[layerId], _tops[layerId]);
             }
-            catch (CremaException)
+            catch (CremaException e) when (e is not MemoryLimitException)
             {
                 throw;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException or NotSupportedException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException or NotSupportedException or MemoryLimitException)
             {
                 throw new CremaException($"Layer '{lp.Name}' (type {lp.Type}): {e.Message}", e);
             }
+            AfterSetUp(layerId, shapesBefore);
             if (layer is IInputLayer)
             {
                 _inputs.AddRange(_tops[layerId]);

@@ -33,7 +33,9 @@ public abstract class Solver : IDisposable
             Rng.Seed(param.RandomSeed);
         }
         Log.Info("Initializing solver from parameters: ");
+        SolverParameterChecks.Check(param);
         CheckSnapshotWritePermissions();
+        StaleSnapshotFiles.Remove(param.SnapshotPrefix);
         InitTrainNet();
         InitTestNets();
         Log.Info("Solver scaffolding done.");
@@ -546,6 +548,10 @@ public abstract class Solver : IDisposable
     // learned_net is stored as written (often relative to the training folder); fall back to the state file's folder.
     private static string LearnedNetPath(string stateFile, string learned)
     {
+        if (string.IsNullOrWhiteSpace(learned))
+        {
+            throw new CremaException($"{stateFile}: learned_net is empty; the state names no .caffemodel to restore the weights from");
+        }
         if (File.Exists(learned))
         {
             return learned;

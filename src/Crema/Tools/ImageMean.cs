@@ -26,8 +26,16 @@ public static class ImageMean
             {
                 throw new CremaException($"{dbPath}: record '{cursor.KeyString}' is not a Caffe Datum ({e.Message})", e);
             }
-            datum = ImageDecoder.DecodeDatum(datum);
-            int size = datum.Channels * datum.Height * datum.Width;
+            int size;
+            try
+            {
+                datum = ImageDecoder.DecodeDatum(datum);
+                size = DataTransformer.DatumCount(datum);
+            }
+            catch (CremaException e)
+            {
+                throw new CremaException($"{dbPath}: record '{cursor.KeyString}': {e.Message}", e);
+            }
             if (sum == null)
             {
                 (channels, height, width) = (datum.Channels, datum.Height, datum.Width);

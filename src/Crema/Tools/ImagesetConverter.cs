@@ -70,6 +70,7 @@ public static class ImagesetConverter
         {
             throw new CremaException($"resize_height {options.ResizeHeight} and resize_width {options.ResizeWidth} must not be negative");
         }
+        ImageLimits.CheckResize(options.ResizeHeight, options.ResizeWidth, "convert_imageset");
         string encodeType = options.EncodeType.TrimStart('.').ToLowerInvariant();
         if (encodeType.Length > 0 && encodeType is not ("png" or "jpg" or "jpeg"))
         {
@@ -89,6 +90,23 @@ public static class ImagesetConverter
         Log.Info($"A total of {lines.Count} images.");
 
         using var writer = LmdbDatabase.Create(dbPath);
+        try
+        {
+            int written = Write(writer, lines, rootFolder, options, encoded, encodeType, progress);
+            writer.Complete();
+            return written;
+        }
+        catch
+        {
+            // A failed conversion leaves no half-written database behind.
+            writer.Abandon();
+            throw;
+        }
+    }
+
+    private static int Write(LmdbWriter writer, List<(string Relative, int Label)> lines, string rootFolder, ImagesetOptions options,
+        bool encoded, string encodeType, Action<int, int>? progress)
+    {
         int written = 0;
         int dataSize = -1;
         for (int id = 0; id < lines.Count; id++)
@@ -115,7 +133,6 @@ public static class ImagesetConverter
             written++;
             progress?.Invoke(written, lines.Count);
         }
-        writer.Complete();
         return written;
     }
 

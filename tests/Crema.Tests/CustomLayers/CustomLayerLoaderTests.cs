@@ -254,9 +254,12 @@ public class CustomLayerLoaderTests(ITestOutputHelper output)
         var x = new Blob(2);
         var y = new Blob();
         layer.SetUp([x], [y]);
-        var e = Assert.Throws<InvalidOperationException>(() => layer.Forward([x], [y]));
-        output.WriteLine(e.StackTrace);
-        Assert.Contains("throws.cs:line 10", e.StackTrace, StringComparison.Ordinal);
+        // The fault becomes one line naming the layer, its file and the user's line; the original keeps its trace.
+        var e = Assert.Throws<UserLayerException>(() => layer.Forward([x], [y]));
+        output.WriteLine(e.ToString());
+        Assert.Equal("Layer 't' (throws.cs, type Python): Forward threw InvalidOperationException: boom at throws.cs:10", e.Message);
+        var inner = Assert.IsType<InvalidOperationException>(e.InnerException);
+        Assert.Contains("throws.cs:line 10", inner.StackTrace, StringComparison.Ordinal);
     }
 
     internal static string ScalerSource(float factor) => $$"""

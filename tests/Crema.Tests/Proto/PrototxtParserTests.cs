@@ -58,13 +58,21 @@ public class PrototxtParserTests
     }
 
     [Fact]
-    public void Parse_OptionalFieldTwice_LastWins_MessageMerges()
+    public void Parse_NonRepeatedFieldTwice_IsAnError_AsInCaffe()
     {
-        var layer = PrototxtParser.Parse<LayerParameter>(
-            "name: 'a' name: 'b' convolution_param { num_output: 3 } convolution_param { kernel_size: 2 }");
-        Assert.Equal("b", layer.Name);
-        Assert.Equal(3u, layer.ConvolutionParam.NumOutput);
-        Assert.Equal([2u], layer.ConvolutionParam.KernelSize);
+        // protobuf's C++ text parser (Caffe's) refuses these; "last wins" silently ran Sigmoid for `type: "ReLU" type: "Sigmoid"`.
+        var e = Assert.Throws<PrototxtException>(() => PrototxtParser.Parse<LayerParameter>("name: 'a'\ntype: 'ReLU' type: 'Sigmoid'", "x.prototxt"));
+        Assert.StartsWith("x.prototxt:2:14:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'type'", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<PrototxtException>(() => PrototxtParser.Parse<LayerParameter>(
+            "convolution_param { num_output: 3 } convolution_param { kernel_size: 2 }", "x.prototxt"));
+        Assert.StartsWith("x.prototxt:1:37:", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<PrototxtException>(() => PrototxtParser.Parse<LayerParameter>("convolution_param { num_output: 3 num_output: 4 }", "x.prototxt"));
+        Assert.StartsWith("x.prototxt:1:35:", e.Message, StringComparison.Ordinal);
+        // Repeated fields and the same field in two different messages stay legal.
+        var layer = PrototxtParser.Parse<LayerParameter>("bottom: 'a' bottom: 'b' param { lr_mult: 1 } param { lr_mult: 2 }");
+        Assert.Equal(["a", "b"], layer.Bottom);
+        Assert.Equal(2, layer.Param.Count);
     }
 
     [Fact]

@@ -21,8 +21,8 @@ public class SolverUpdateTests
                 inner_product_param { num_output: 2 weight_filler { type: "gaussian" std: 1 } bias_filler { type: "gaussian" std: 1 } } }
               layer { name: "loss" type: "EuclideanLoss" bottom: "y" bottom: "t" top: "loss" }
             }
-            base_lr: 0.1 max_iter: 10 random_seed: 1701 display: 0
-            """ + "\n" + extra;
+            max_iter: 10 random_seed: 1701 display: 0
+            """ + "\n" + (extra.Contains("base_lr", StringComparison.Ordinal) ? "" : "base_lr: 0.1\n") + extra;
         return PrototxtParser.Parse<SolverParameter>(text, "solver.prototxt");
     }
 

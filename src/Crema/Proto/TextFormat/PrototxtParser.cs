@@ -8,7 +8,7 @@ namespace Crema.Proto.TextFormat;
 
 /// <summary>
 /// Reads protobuf text format (.prototxt) into any generated message, driven by its descriptor.
-/// proto2 semantics: a repeated optional field keeps the last value; a repeated message field merges.
+/// As protobuf's C++ parser (Caffe's): a non-repeated field, scalar or message, given twice in one message is an error.
 /// </summary>
 public static class PrototxtParser
 {
@@ -31,6 +31,18 @@ public static class PrototxtParser
     {
         private const int MaxDepth = 100;
         private int _depth;
+        private readonly HashSet<(IMessage, int)> _seen = new(SeenComparer.Instance);
+
+        private sealed class SeenComparer : IEqualityComparer<(IMessage Message, int Field)>
+        {
+            public static readonly SeenComparer Instance = new();
+
+            public bool Equals((IMessage Message, int Field) x, (IMessage Message, int Field) y) =>
+                ReferenceEquals(x.Message, y.Message) && x.Field == y.Field;
+
+            public int GetHashCode((IMessage Message, int Field) obj) =>
+                HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Message), obj.Field);
+        }
 
         /// <summary>Parses fields until <paramref name="close"/> (or end of file when null) and consumes the closer.</summary>
         public void ParseFields(IMessage message, (char Close, Token Open, FieldDescriptor Field, MessageDescriptor Parent)? block)
@@ -72,6 +84,10 @@ public static class PrototxtParser
             var field = descriptor.FindFieldByName(nameToken.Text);
             if (field is null)
                 throw tokens.Error(nameToken.Line, nameToken.Column, UnknownFieldMessage(nameToken.Text, descriptor));
+            // As protobuf's C++ text parser (what Caffe uses): `type: "ReLU" type: "Sigmoid"` is an error, not "last wins".
+            if (!field.IsRepeated && !_seen.Add((message, field.FieldNumber)))
+                throw tokens.Error(nameToken.Line, nameToken.Column,
+                    $"Non-repeated field '{field.Name}' is specified multiple times (in message {descriptor.FullName})");
 
             if (field.FieldType is FieldType.Message or FieldType.Group)
             {
