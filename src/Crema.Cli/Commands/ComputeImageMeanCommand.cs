@@ -4,23 +4,20 @@ using Crema.Tools;
 
 namespace Crema.Cli.Commands;
 
-/// <summary>`crema compute_image_mean input_db [output_file] [-backend lmdb]`: the mean image of a Datum LMDB as a binaryproto.</summary>
+/// <summary>`crema compute_image_mean input_db [output_file] [-backend lmdb|leveldb]`: the mean image of a Datum LMDB or LevelDB as a binaryproto.</summary>
 internal static class ComputeImageMeanCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("input_db") { Description = "The LMDB of Datum records." };
+        var input = new Argument<string>("input_db") { Description = "The LMDB or LevelDB of Datum records." };
         var output = new Argument<string>("output_file") { Description = "Where to write the mean (BlobProto, .binaryproto); omit to only print channel means.", Arity = ArgumentArity.ZeroOrOne };
-        var backend = new Option<string>("--backend") { Description = "The db backend: lmdb (leveldb is not supported).", DefaultValueFactory = _ => "lmdb" };
+        var backend = BackendOption.Create();
         var command = new Command("compute_image_mean", "Compute the mean image of a Datum database.") { input, output, backend };
         command.SetAction(r => CremaCommand.Guard(() =>
         {
-            if (r.GetValue(backend) != "lmdb")
-            {
-                throw new CremaException($"-backend {r.GetValue(backend)}: only lmdb is supported");
-            }
+            var kind = BackendOption.Parse(r.GetValue(backend));
             string db = r.GetValue(input)!;
-            var mean = ImageMean.Compute(db, n => Log.Info($"Processed {n} files."));
+            var mean = ImageMean.Compute(db, n => Log.Info($"Processed {n} files."), kind);
             string? outFile = r.GetValue(output);
             if (!string.IsNullOrEmpty(outFile))
             {

@@ -3,34 +3,31 @@ using Crema.Data;
 
 namespace Crema.Cli.Commands;
 
-/// <summary>`crema convert_mnist_data images labels out_db [-backend lmdb]`: MNIST IDX files (raw or .gz) to an LMDB of Datum records, as Caffe's tool.</summary>
+/// <summary>`crema convert_mnist_data images labels out_db [-backend lmdb|leveldb]`: MNIST IDX files (raw or .gz) to an LMDB or LevelDB of Datum records, as Caffe's tool.</summary>
 internal static class ConvertMnistCommand
 {
     public static Command Create()
     {
         var images = new Argument<string>("input_image_file") { Description = "MNIST images in IDX format (raw or gzip)." };
         var labels = new Argument<string>("input_label_file") { Description = "MNIST labels in IDX format (raw or gzip)." };
-        var output = new Argument<string>("output_db_file") { Description = "The LMDB folder to create." };
-        var backend = new Option<string>("--backend") { Description = "The db backend: lmdb (leveldb is not supported).", DefaultValueFactory = _ => "lmdb" };
-        var command = new Command("convert_mnist_data", "Convert MNIST IDX files to an LMDB of Caffe Datum records.") { images, labels, output, backend };
+        var output = new Argument<string>("output_db_file") { Description = "The database folder to create." };
+        var backend = BackendOption.Create();
+        var command = new Command("convert_mnist_data", "Convert MNIST IDX files to an LMDB or LevelDB of Caffe Datum records.") { images, labels, output, backend };
         command.SetAction(r => CremaCommand.Guard(() =>
         {
-            if (r.GetValue(backend) != "lmdb")
-            {
-                throw new CremaException($"-backend {r.GetValue(backend)}: only lmdb is supported");
-            }
+            var db = BackendOption.Parse(r.GetValue(backend));
             string outPath = r.GetValue(output)!;
             if (Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
             {
                 throw new CremaException($"{outPath}: output database already exists; remove it first");
             }
-            Log.Info($"Opening lmdb {outPath}");
+            Log.Info($"Opening {KeyValueDb.Name(db)} {outPath}");
             Progress? bar = null;
             int count;
             int logged = 0;
             try
             {
-                count = MnistConverter.Convert(r.GetValue(images)!, r.GetValue(labels)!, outPath, (done, total) =>
+                count = MnistConverter.Convert(r.GetValue(images)!, r.GetValue(labels)!, outPath, backend: db, progress: (done, total) =>
                 {
                     bar ??= Progress.Start("convert_mnist_data", total);
                     bar?.Report(done);

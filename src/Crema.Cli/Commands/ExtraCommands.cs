@@ -11,6 +11,8 @@ internal static class ExtraCommands
         ConvertImagesetCommand.Create(),
         ComputeImageMeanCommand.Create(),
         ExtractFeaturesCommand.Create(),
+        ConvertCifarCommand.Create(),
+        ConvertMnistSiameseCommand.Create(),
         .. UpgradeCommands.Create(),
     ];
 }

@@ -9,8 +9,8 @@ using Google.Protobuf;
 namespace Crema.Cli.Commands;
 
 /// <summary>
-/// `crema extract_features weights net.prototxt blob1[,blob2] dataset1[,dataset2] num_mini_batches lmdb|npy [CPU|GPU] [DEVICE_ID]`:
-/// Caffe's feature extraction. lmdb: one Datum (float_data) per image, keys "%010d"; npy: one float32 array per blob,
+/// `crema extract_features weights net.prototxt blob1[,blob2] dataset1[,dataset2] num_mini_batches lmdb|leveldb|npy [CPU|GPU] [DEVICE_ID]`:
+/// Caffe's feature extraction. lmdb/leveldb: one Datum (float_data) per image, keys "%010d"; npy: one float32 array per blob,
 /// shape (N_total, dims after the batch axis).
 /// </summary>
 internal static class ExtractFeaturesCommand
@@ -20,12 +20,12 @@ internal static class ExtractFeaturesCommand
         var weights = new Argument<string>("pretrained_net_param") { Description = "Trained weights (.caffemodel)." };
         var model = new Argument<string>("feature_extraction_proto_file") { Description = "The net definition (.prototxt), run in TEST phase." };
         var blobs = new Argument<string>("extract_feature_blob_names") { Description = "Comma-separated blob names." };
-        var datasets = new Argument<string>("save_feature_dataset_names") { Description = "Comma-separated output names, one per blob (LMDB folders, or .npy files)." };
+        var datasets = new Argument<string>("save_feature_dataset_names") { Description = "Comma-separated output names, one per blob (LMDB/LevelDB folders, or .npy files)." };
         var batches = new Argument<int>("num_mini_batches") { Description = "How many forward passes to run." };
-        var dbType = new Argument<string>("db_type") { Description = "lmdb (Caffe's format) or npy (NumPy arrays)." };
+        var dbType = new Argument<string>("db_type") { Description = "lmdb or leveldb (Caffe's formats), or npy (NumPy arrays)." };
         var device = new Argument<string>("device") { Description = "CPU (GPU is accepted and runs on the CPU).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "CPU" };
         var deviceId = new Argument<int>("device_id") { Description = "Accepted for Caffe compatibility.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("extract_features", "Extract blobs of a trained net into LMDB datums or .npy arrays.")
+        var command = new Command("extract_features", "Extract blobs of a trained net into LMDB/LevelDB datums or .npy arrays.")
         {
             weights, model, blobs, datasets, batches, dbType, device, deviceId,
         };
@@ -44,9 +44,9 @@ internal static class ExtractFeaturesCommand
                 throw new CremaException($"the number of blob names ({blobNames.Length}) and dataset names ({datasetNames.Length}) must be equal");
             }
             string type = r.GetValue(dbType)!.ToLowerInvariant();
-            if (type is not ("lmdb" or "npy"))
+            if (type is not ("lmdb" or "leveldb" or "npy"))
             {
-                throw new CremaException($"db_type '{r.GetValue(dbType)}': use lmdb or npy (leveldb is not supported)");
+                throw new CremaException($"db_type '{r.GetValue(dbType)}': use lmdb, leveldb or npy");
             }
             int numBatches = r.GetValue(batches);
             string modelFile = r.GetValue(model)!;
@@ -60,14 +60,14 @@ internal static class ExtractFeaturesCommand
         return command;
     }
 
-    /// <summary>Extracts and writes; outputs appear only when complete (npy by rename, LMDB by its final meta pages).</summary>
+    /// <summary>Extracts and writes; outputs appear only when complete (npy by rename, LMDB by its final meta pages, LevelDB by its CURRENT file).</summary>
     internal static void Run(Net net, string[] blobNames, string[] datasetNames, int numBatches, string type)
     {
         foreach (string name in datasetNames)
         {
             Log.Info($"Opening dataset {name}");
         }
-        var lmdbs = type == "lmdb" ? datasetNames.Select(LmdbDatabase.Create).ToArray() : null;
+        var lmdbs = type is "lmdb" or "leveldb" ? datasetNames.Select(n => KeyValueDb.Create(n, KeyValueDb.ParseBackend(type))).ToArray() : null;
         var npys = new NpyWriter?[blobNames.Length];
         var indices = new int[blobNames.Length];
         try

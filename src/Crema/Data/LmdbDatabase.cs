@@ -186,7 +186,7 @@ public sealed unsafe class LmdbDatabase : IDisposable
 /// A read cursor in key order. <see cref="Next"/> stops after the last record; <see cref="Advance"/> wraps to the
 /// first record, which is how Caffe's Data layer cycles through a database.
 /// </summary>
-public sealed class LmdbCursor : IDisposable
+public sealed class LmdbCursor : IDbCursor
 {
     private readonly LmdbDatabase _db;
     private readonly List<(long Page, int Index)> _stack = [];

@@ -8,7 +8,7 @@ namespace Crema.Data;
 /// data.mdb as they fill; only one separator key per page is kept in memory, and the branch levels and meta pages are
 /// written by <see cref="Complete"/> (or <see cref="Dispose"/>), which is when the database becomes readable.
 /// </summary>
-public sealed class LmdbWriter : IDisposable
+public sealed class LmdbWriter : IDbWriter
 {
     private const int PageSize = 4096;
 

@@ -4,13 +4,13 @@ using Google.Protobuf;
 namespace Crema.Data;
 
 /// <summary>
-/// Caffe's convert_mnist_data: MNIST IDX images + labels → an LMDB of Datum records
+/// Caffe's convert_mnist_data: MNIST IDX images + labels → an LMDB or LevelDB of Datum records
 /// (key "%08d" of the item index; channels 1, height/width from the file, raw pixel bytes, label).
 /// </summary>
 public static class MnistConverter
 {
     /// <summary>Converts the first <paramref name="maxItems"/> items; <paramref name="progress"/> gets (done, total). Returns the item count.</summary>
-    public static int Convert(string imagesPath, string labelsPath, string dbPath, Action<int, int>? progress = null, int maxItems = int.MaxValue)
+    public static int Convert(string imagesPath, string labelsPath, string dbPath, Action<int, int>? progress = null, int maxItems = int.MaxValue, DbBackend backend = DbBackend.Lmdb)
     {
         var images = IdxFile.Read(imagesPath, maxItems);
         var labels = IdxFile.Read(labelsPath, maxItems);
@@ -27,7 +27,7 @@ public static class MnistConverter
             throw new CremaException($"'{imagesPath}' has {images.Count} images but '{labelsPath}' has {labels.Count} labels");
         }
 
-        using var writer = LmdbDatabase.Create(dbPath);
+        using var writer = KeyValueDb.Create(dbPath, backend);
         try
         {
             var datum = new Datum { Channels = 1, Height = images.Rows, Width = images.Columns };

@@ -3,14 +3,13 @@ using Crema.Proto;
 
 namespace Crema.Tools;
 
-/// <summary>Caffe's compute_image_mean: the per-pixel mean of every Datum in an LMDB, as a 1×C×H×W BlobProto.</summary>
+/// <summary>Caffe's compute_image_mean: the per-pixel mean of every Datum in an LMDB or LevelDB, as a 1×C×H×W BlobProto.</summary>
 public static class ImageMean
 {
     /// <summary>Averages uint8 or float_data datums (encoded ones are decoded); <paramref name="progress"/> gets the running count.</summary>
-    public static BlobProto Compute(string dbPath, Action<int>? progress = null)
+    public static BlobProto Compute(string dbPath, Action<int>? progress = null, DbBackend backend = DbBackend.Lmdb)
     {
-        using var db = LmdbDatabase.OpenRead(dbPath);
-        using var cursor = db.OpenCursor();
+        using var cursor = KeyValueDb.OpenCursor(dbPath, backend);
         cursor.SeekToFirst();
         double[]? sum = null;
         int channels = 0, height = 0, width = 0;

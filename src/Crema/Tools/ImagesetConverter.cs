@@ -26,9 +26,12 @@ public sealed record ImagesetOptions
 
     /// <summary>-encode_type png|jpg; empty keeps each file's own format.</summary>
     public string EncodeType { get; init; } = "";
+
+    /// <summary>-backend lmdb|leveldb: the database written.</summary>
+    public DbBackend Backend { get; init; } = DbBackend.Lmdb;
 }
 
-/// <summary>Caffe's convert_imageset: a list of "relative/path label" lines and a root folder → an LMDB of Datum records keyed "%08d_path".</summary>
+/// <summary>Caffe's convert_imageset: a list of "relative/path label" lines and a root folder → an LMDB or LevelDB of Datum records keyed "%08d_path".</summary>
 public static class ImagesetConverter
 {
     /// <summary>Reads Caffe's list file: the label is after the last space, so paths may contain spaces.</summary>
@@ -89,7 +92,7 @@ public static class ImagesetConverter
         }
         Log.Info($"A total of {lines.Count} images.");
 
-        using var writer = LmdbDatabase.Create(dbPath);
+        using var writer = KeyValueDb.Create(dbPath, options.Backend);
         try
         {
             int written = Write(writer, lines, rootFolder, options, encoded, encodeType, progress);
@@ -104,7 +107,7 @@ public static class ImagesetConverter
         }
     }
 
-    private static int Write(LmdbWriter writer, List<(string Relative, int Label)> lines, string rootFolder, ImagesetOptions options,
+    private static int Write(IDbWriter writer, List<(string Relative, int Label)> lines, string rootFolder, ImagesetOptions options,
         bool encoded, string encodeType, Action<int, int>? progress)
     {
         int written = 0;

@@ -4,14 +4,13 @@ using Crema.Proto;
 namespace Crema.Layers;
 
 /// <summary>
-/// Reads Caffe Datum records (raw, or encoded JPEG/PNG) from an LMDB in key order, wrapping around at the end, transformed
+/// Reads Caffe Datum records (raw, or encoded JPEG/PNG) from an LMDB or LevelDB in key order, wrapping around at the end, transformed
 /// into data (N, C, H, W) and label (N); batches are prefetched on a background thread.
 /// </summary>
 [LayerType("Data")]
 public sealed class DataLayer : PrefetchingDataLayer
 {
-    private LmdbDatabase? _db;
-    private LmdbCursor? _cursor;
+    private IDbCursor? _cursor;
 
     public DataLayer(LayerParameter param) : base(param) { }
 
@@ -65,24 +64,16 @@ public sealed class DataLayer : PrefetchingDataLayer
         string source = p.Source;
         bool looksLmdb = File.Exists(Path.Combine(source, "data.mdb"));
         // NOTE: backend defaults to LEVELDB in caffe.proto; an unspecified backend over an LMDB directory is read as LMDB.
-        if (p.Backend == DataParameter.Types.DB.Leveldb && (p.HasBackend || !looksLmdb))
-        {
-            if (!Directory.Exists(source))
-            {
-                throw Error($"data source '{source}' not found (backend LEVELDB)");
-            }
-            throw Error($"LevelDB is not supported yet (source '{source}'); convert it to LMDB or set backend: LMDB if it is one");
-        }
+        var backend = p.Backend == DataParameter.Types.DB.Leveldb && (p.HasBackend || !looksLmdb) ? DbBackend.LevelDb : DbBackend.Lmdb;
         try
         {
-            _db = LmdbDatabase.OpenRead(source);
+            _cursor = KeyValueDb.OpenCursor(source, backend);
         }
         catch (CremaException e)
         {
             throw Error(e.Message);
         }
-        _cursor = _db.OpenCursor();
-        Check(_cursor.IsValid, $"LMDB '{source}' is empty");
+        Check(_cursor.IsValid, $"{(backend == DbBackend.LevelDb ? "LevelDB" : "LMDB")} '{source}' is empty");
     }
 
     private Datum ParseCurrent()
@@ -148,6 +139,5 @@ public sealed class DataLayer : PrefetchingDataLayer
     protected override void DisposeSource()
     {
         _cursor?.Dispose();
-        _db?.Dispose();
     }
 }

@@ -125,12 +125,12 @@ public sealed class DataLayerTests : IDisposable
     }
 
     [Fact]
-    public void SetUp_LevelDb_IsRefusedWithPath()
+    public void SetUp_LevelDbBackendOverAnLmdb_SaysWhichItIs()
     {
         string path = WriteSevenRecords();
         using var layer = new DataLayer(Param(path, 4, p => p.DataParam.Backend = DataParameter.Types.DB.Leveldb));
         var e = Assert.Throws<CremaException>(() => layer.SetUp([], [new Blob(), new Blob()]));
-        Assert.Contains("LevelDB is not supported", e.Message, StringComparison.Ordinal);
+        Assert.Contains("is an LMDB database, not a LevelDB one", e.Message, StringComparison.Ordinal);
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
 
