@@ -21,10 +21,12 @@ internal static class TrainCommand
         var stage = CommonOptions.Stage();
         var log = CommonOptions.LogFile();
         var gpu = CommonOptions.Gpu();
-        var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu };
-        command.SetAction(r => CremaCommand.Guard(() =>
+        var mpi = new Option<bool>("--mpi") { Description = "Data-parallel training over MPI (on by itself under mpiexec; see README)." };
+        var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu, mpi };
+        command.SetAction(r => CremaCommand.Guard(() => MpiTraining.AbortOnError(() =>
         {
             CommonOptions.OpenLog(r.GetValue(log), "train");
+            var parallel = MpiTraining.Start(r.GetValue(mpi));
             string? solverFile = r.GetValue(solverOption);
             if (string.IsNullOrEmpty(solverFile))
             {
@@ -47,7 +49,8 @@ internal static class TrainCommand
                 param.MaxIter = r.GetValue(iterations);
             }
             Log.Info("Use CPU.");
-            using var solver = SolverFactory.Create(param, Path.GetDirectoryName(Path.GetFullPath(solverFile)));
+            string? solverFolder = Path.GetDirectoryName(Path.GetFullPath(solverFile));
+            using var solver = parallel != null ? parallel.CreateSolver(param, solverFolder) : SolverFactory.Create(param, solverFolder);
 
             var pending = SolverAction.None;
             void Request(SolverAction action)
@@ -99,10 +102,17 @@ internal static class TrainCommand
             {
                 solver.IterationCompleted += (s, _) => bar.Report(s.Iteration - startIter);
             }
-            solver.Solve();
+            if (parallel != null)
+            {
+                parallel.Solve(solver);
+            }
+            else
+            {
+                solver.Solve();
+            }
             Log.Info("Optimization Done.");
             return 0;
-        }));
+        })));
         return command;
     }
 

@@ -8,7 +8,7 @@ namespace Crema.Layers;
 /// into data (N, C, H, W) and label (N); batches are prefetched on a background thread.
 /// </summary>
 [LayerType("Data")]
-public sealed class DataLayer : PrefetchingDataLayer
+public sealed partial class DataLayer : PrefetchingDataLayer
 {
     private IDbCursor? _cursor;
 
@@ -49,6 +49,7 @@ public sealed class DataLayer : PrefetchingDataLayer
                 cursor.Advance();
             }
         }
+        StartShard();
 
         var shape = Transformer.InferShape(DecodeCurrent());
         shape[0] = (int)p.BatchSize;
@@ -134,6 +135,7 @@ public sealed class DataLayer : PrefetchingDataLayer
             }
             cursor.Advance();
         }
+        SkipOtherShards();
     }
 
     protected override void DisposeSource()
