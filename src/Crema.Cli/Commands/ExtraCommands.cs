@@ -11,6 +11,7 @@ internal static class ExtraCommands
         ConvertImagesetCommand.Create(),
         ComputeImageMeanCommand.Create(),
         ExtractFeaturesCommand.Create(),
+        DrawNetCommand.Create(),
         .. UpgradeCommands.Create(),
     ];
 }
