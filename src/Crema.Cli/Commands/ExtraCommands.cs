@@ -13,6 +13,7 @@ internal static class ExtraCommands
         ExtractFeaturesCommand.Create(),
         ConvertCifarCommand.Create(),
         ConvertMnistSiameseCommand.Create(),
+        DrawNetCommand.Create(),
         .. UpgradeCommands.Create(),
     ];
 }
