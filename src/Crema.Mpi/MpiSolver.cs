@@ -233,6 +233,10 @@ public sealed class MpiSolver : IDisposable
                 throw new CremaException($"layer '{layer.Name}': its Data layer reads {(data.Shard is { } s ? $"shard {s.Rank} of {s.Count}" : "every record")} " +
                     $"but this is rank {world.Rank} of {world.Size}; build the solver with MpiSolver.Create or under DataShard.Use");
             }
+            if (world.Rank == 0 && world.Size > 1 && layer.Type is "ImageData" or "HDF5Data" or "WindowData")
+            {
+                Log.Warning($"layer '{layer.Name}' ({layer.Type}) is not sharded: every rank reads the same records; use a Data layer (LMDB) to split the data across ranks");
+            }
         }
     }
 

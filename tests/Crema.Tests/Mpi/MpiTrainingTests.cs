@@ -5,6 +5,7 @@ using Crema.Nets;
 using Crema.Proto;
 using Crema.Solvers;
 using Crema.Tests.Data;
+using Xunit.Abstractions;
 
 namespace Crema.Tests.Mpi;
 
@@ -13,7 +14,7 @@ namespace Crema.Tests.Mpi;
 /// iter_size 2 (same records, same grouping, same normalisation), a failing rank ends every rank, a missing MPI is one line.
 /// </summary>
 [Trait("Category", "Mpi")]
-public sealed class MpiTrainingTests : IDisposable
+public sealed class MpiTrainingTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDir _dir = new();
 
@@ -139,11 +140,13 @@ public sealed class MpiTrainingTests : IDisposable
 
         using var iterSize2 = TrainInProcess(solver, iterSize: 2);
         float difference = MaxDifference(iterSize2.Net, _dir.Combine("mpi_iter_20.caffemodel"));
+        output.WriteLine($"2 ranks vs one process with iter_size 2 after 20 iterations: max |Δw| = {difference}");
         Assert.True(difference <= 1e-5f, $"2 ranks vs iter_size 2: max |Δw| = {difference}");
 
         // Not vacuous: one process with iter_size 1 (half the records per step) ends elsewhere.
         using var iterSize1 = TrainInProcess(solver, iterSize: 1);
         float other = MaxDifference(iterSize1.Net, _dir.Combine("mpi_iter_20.caffemodel"));
+        output.WriteLine($"2 ranks vs one process with iter_size 1: max |Δw| = {other}");
         Assert.True(other > 1e-3f, $"iter_size 1 should differ from 2 ranks, max |Δw| = {other}");
     }
 
@@ -164,6 +167,7 @@ public sealed class MpiTrainingTests : IDisposable
         using var single = TrainInProcess(second, iterSize: 2, resume: state);
         Assert.Equal(20, single.Iteration);
         float difference = MaxDifference(single.Net, _dir.Combine("second_iter_20.caffemodel"));
+        output.WriteLine($"resumed on 2 ranks vs one process with iter_size 2: max |Δw| = {difference}");
         Assert.True(difference <= 1e-5f, $"resumed on 2 ranks vs 1 process: max |Δw| = {difference}");
     }
 
