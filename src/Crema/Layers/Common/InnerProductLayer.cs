@@ -94,6 +94,12 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
     {
         // top (M, N) = bottom (M, K) · op(W) where op(W) is (K, N)
         var y = top[0].Data;
+        if (_m <= Gemm.SmallMMaxRows)
+        {
+            // Few rows: stream W once at memory bandwidth, bias added on the way out.
+            Gemm.SgemmSmallM(!_transpose, _m, _numOutput, _k, bottom[0].Data, Blobs[0].Data, _biasTerm ? Blobs[1].Data : default, y);
+            return;
+        }
         Gemm.Sgemm(false, !_transpose, _m, _numOutput, _k, 1f, bottom[0].Data, Blobs[0].Data, 0f, y);
         if (_biasTerm)
         {
