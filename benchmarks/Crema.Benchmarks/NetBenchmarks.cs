@@ -11,6 +11,7 @@ namespace Crema.Benchmarks;
 /// Compare with `./crema time` and the Caffe / PyTorch figures in RESULTS.md.
 /// </summary>
 [MemoryDiagnoser]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet owns the lifetime: [GlobalCleanup] disposes")]
 public class NetBenchmarks
 {
     private Net _net = null!;

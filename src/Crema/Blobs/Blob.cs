@@ -6,8 +6,9 @@ namespace Crema;
 /// <summary>
 /// An N-D float32 array holding values (<see cref="Data"/>) and gradients (<see cref="Diff"/>), as Caffe's Blob.
 /// Storage is row-major, 64-byte aligned; <see cref="Reshape(ReadOnlySpan{int})"/> reallocates only when the count outgrows capacity.
+/// Dispose frees the native memory now (a buffer shared with other blobs lives until its last holder lets go).
 /// </summary>
-public sealed class Blob
+public sealed class Blob : IDisposable
 {
     public const int MaxAxes = 32;
 
@@ -17,6 +18,7 @@ public sealed class Blob
     private FloatBuffer? _data;
     private FloatBuffer? _diff;
     private long _capacity;
+    private bool _disposed;
 
     public Blob() : this(ReadOnlySpan<int>.Empty) { }
 
@@ -53,6 +55,7 @@ public sealed class Blob
     // Parallel kernel parts may touch a fresh blob at once: the first buffer published wins, the others are freed.
     private FloatBuffer Allocate(ref FloatBuffer? field)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var fresh = new FloatBuffer(_capacity);
         var winner = Interlocked.CompareExchange(ref field, fresh, null);
         if (winner is null)
@@ -167,8 +170,8 @@ public sealed class Blob
         if (count > _capacity)
         {
             _capacity = count;
-            _data = null;
-            _diff = null;
+            Drop(ref _data);
+            Drop(ref _diff);
         }
     }
 
@@ -195,13 +198,32 @@ public sealed class Blob
     public void ShareData(Blob other)
     {
         CheckSameCount(other);
-        _data = other.DataBuffer;
+        Share(ref _data, other.DataBuffer);
     }
 
     public void ShareDiff(Blob other)
     {
         CheckSameCount(other);
-        _diff = other.DiffBuffer;
+        Share(ref _diff, other.DiffBuffer);
+    }
+
+    // Split and Flatten share again on every Reshape: the same buffer costs nothing.
+    private static void Share(ref FloatBuffer? field, FloatBuffer buffer)
+    {
+        if (!ReferenceEquals(field, buffer))
+        {
+            Interlocked.Exchange(ref field, buffer.Retain())?.Release();
+        }
+    }
+
+    private static void Drop(ref FloatBuffer? field) => Interlocked.Exchange(ref field, null)?.Release();
+
+    /// <summary>Frees this blob's data and diff (memory shared with other blobs stays theirs); using the blob afterwards throws.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        Drop(ref _data);
+        Drop(ref _diff);
     }
 
     private void CheckSameCount(Blob other)

@@ -175,6 +175,8 @@ public static unsafe class WorkerPool
         s_workers = workers;
     }
 
+    // Workers (and their wake events) live as long as the process: the pool only grows.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "process-lifetime worker thread")]
     private sealed class Worker
     {
         private readonly ManualResetEventSlim _wake = new(false, 0);

@@ -6,8 +6,10 @@ namespace Crema.Layers;
 /// The unit of computation, with Caffe's lifecycle: <see cref="SetUp"/> (arity check, <see cref="LayerSetUp"/>, <see cref="Reshape"/>,
 /// loss weights) once; then <see cref="Forward"/> (which calls <see cref="Reshape"/> first, as Caffe does) and <see cref="Backward"/>.
 /// Subclasses implement <see cref="LayerSetUp"/>, <see cref="Reshape"/>, <see cref="ForwardCore"/> and <see cref="BackwardCore"/>.
+/// Dispose frees the learnable blobs (the Net disposes its layers); a layer owning more (threads, files, scratch blobs)
+/// overrides <see cref="Dispose(bool)"/>.
 /// </summary>
-public abstract class Layer
+public abstract class Layer : IDisposable
 {
     private float[] _lossWeights = [];
     private readonly bool _userCode;
@@ -184,6 +186,24 @@ public abstract class Layer
             if (_lossWeights[i] != 0)
             {
                 top[i].Diff.Fill(_lossWeights[i]);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees what the layer owns; overrides call the base last. Blobs shared with other layers stay alive in those.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var blob in Blobs)
+            {
+                blob.Dispose();
             }
         }
     }

@@ -510,11 +510,16 @@ public sealed partial class Net : IDisposable
         }
     }
 
+    /// <summary>Frees the layers (and their learnable blobs) and every blob of the net; shared memory is freed once, by its last holder.</summary>
     public void Dispose()
     {
         foreach (var layer in _layers)
         {
-            (layer as IDisposable)?.Dispose();
+            layer.Dispose();
+        }
+        foreach (var blob in _blobs)
+        {
+            blob.Dispose();
         }
     }
 

@@ -565,11 +565,25 @@ public abstract class Solver : IDisposable
 
     public void Dispose()
     {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the train and test nets and the update history.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            return;
+        }
         Net.Dispose();
         foreach (var net in _testNets)
         {
             net.Dispose();
         }
-        GC.SuppressFinalize(this);
+        foreach (var blob in HistoryBlobs())
+        {
+            blob.Dispose();
+        }
     }
 }

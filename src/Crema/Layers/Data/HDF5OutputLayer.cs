@@ -9,7 +9,7 @@ namespace Crema.Layers;
 /// so a reader never sees half a file. No tops; no gradient.
 /// </summary>
 [LayerType("HDF5Output")]
-public sealed class HDF5OutputLayer : Layer, IDisposable
+public sealed class HDF5OutputLayer : Layer
 {
     private readonly List<float> _data = [];
     private readonly List<float> _label = [];
@@ -96,13 +96,13 @@ public sealed class HDF5OutputLayer : Layer, IDisposable
         _dirty = false;
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        if (_disposed)
+        if (disposing && !_disposed)
         {
-            return;
+            Flush();
+            _disposed = true;
         }
-        Flush();
-        _disposed = true;
+        base.Dispose(disposing);
     }
 }

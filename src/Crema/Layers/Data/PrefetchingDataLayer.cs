@@ -9,7 +9,7 @@ namespace Crema.Layers;
 /// batches cycle between a free and a full queue; Forward hands the oldest full batch to the tops and recycles the previous one.
 /// Tops: data, and label when a second top is named. Dispose stops the thread.
 /// </summary>
-public abstract class PrefetchingDataLayer : Layer, IDisposable
+public abstract class PrefetchingDataLayer : Layer
 {
     private readonly BlockingCollection<Batch> _free = new(new ConcurrentQueue<Batch>());
     private readonly BlockingCollection<Batch> _full = new(new ConcurrentQueue<Batch>());
@@ -22,10 +22,16 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
     protected PrefetchingDataLayer(LayerParameter param) : base(param) { }
 
     /// <summary>One prefetched batch: data (N, …) and labels (N).</summary>
-    protected sealed class Batch
+    protected sealed class Batch : IDisposable
     {
         public Blob Data { get; } = new();
         public Blob Label { get; } = new();
+
+        public void Dispose()
+        {
+            Data.Dispose();
+            Label.Dispose();
+        }
 
         /// <summary>Set on the marker batch queued after the last good one when loading failed.</summary>
         internal Exception? Failure { get; init; }
@@ -148,20 +154,26 @@ public abstract class PrefetchingDataLayer : Layer, IDisposable
         }
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        if (_disposed)
+        if (_disposed || !disposing)
         {
+            base.Dispose(disposing);
             return;
         }
         _disposed = true;
         _stop.Cancel();
         _thread?.Join();
         DisposeSource();
+        _current?.Dispose();
+        foreach (var batch in _free.Concat(_full))
+        {
+            batch.Dispose();
+        }
         _stop.Dispose();
         _free.Dispose();
         _full.Dispose();
-        GC.SuppressFinalize(this);
+        base.Dispose(disposing);
     }
 
     /// <summary>Releases the data source after the prefetch thread has stopped.</summary>
