@@ -23,7 +23,7 @@ internal static class TestCommand
             CommonOptions.OpenLog(r.GetValue(log), "test");
             string modelFile = r.GetValue(model) is { Length: > 0 } m ? m : throw new CremaException("Need a model definition to score (-model file.prototxt).");
             string weightFile = r.GetValue(weights) is { Length: > 0 } w ? w : throw new CremaException("Need model weights to score (-weights file.caffemodel).");
-            int iters = r.GetValue(iterations);
+            int iters = r.GetValue(iterations) is > 0 and var n ? n : throw new CremaException($"-iterations must be positive (got {r.GetValue(iterations)})");
             Log.Info("Use CPU.");
             using var net = new Net(ProtoFiles.ReadNetText(modelFile), CommonOptions.ParsePhase(r.GetValue(phase)!),
                 Path.GetDirectoryName(Path.GetFullPath(modelFile)), r.GetValue(level), CommonOptions.Stages(r.GetValue(stage)));

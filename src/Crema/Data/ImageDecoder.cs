@@ -177,7 +177,9 @@ public static class ImageDecoder
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());
-        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+        // A cut-off JPEG still decodes (libjpeg, hence OpenCV, only warns); other formats fail as OpenCV's readers do.
+        bool acceptIncomplete = codec.EncodedFormat == SKEncodedImageFormat.Jpeg;
+        if (result is not SKCodecResult.Success && !(result is SKCodecResult.IncompleteInput && acceptIncomplete))
         {
             bitmap.Dispose();
             throw new CremaException($"Could not decode {source}: {result}");

@@ -18,9 +18,18 @@ public static class Filler
                 data.Fill(parameter.Value);
                 break;
             case "uniform":
+                // As Caffe's caffe_rng_uniform (CHECK_LE(a, b)): an empty range is a mistake, not a constant.
+                if (!(parameter.Min <= parameter.Max))
+                {
+                    throw new CremaException($"uniform filler: min {parameter.Min} is above max {parameter.Max}");
+                }
                 Rng.Uniform(data, parameter.Min, parameter.Max);
                 break;
             case "gaussian":
+                if (!(parameter.Std >= 0))
+                {
+                    throw new CremaException($"gaussian filler: std {parameter.Std} must not be negative");
+                }
                 Rng.Gaussian(data, parameter.Mean, parameter.Std);
                 if (parameter.Sparse >= 0)
                 {

@@ -203,11 +203,11 @@ public sealed partial class Net : IDisposable
             {
                 layer.SetUp(_bottoms[layerId], _tops[layerId]);
             }
-            catch (CremaException e) when (e is not MemoryLimitException)
+            catch (CremaException e) when (e is not MemoryLimitException && e.Message.Contains($"'{lp.Name}'", StringComparison.Ordinal))
             {
                 throw;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException or NotSupportedException or MemoryLimitException)
+            catch (Exception e) when (e is CremaException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException or NotSupportedException)
             {
                 throw new CremaException($"Layer '{lp.Name}' (type {lp.Type}): {e.Message}", e);
             }
