@@ -42,6 +42,11 @@ public static class ImageDecoder
             throw new CremaException($"{source}: resize size {height}x{width} must not be negative");
         }
         ImageLimits.CheckResize(height, width, source);
+        if (ExtraImageFormats.TryDecode(encoded, grayOrNative, source) is { } extra)
+        {
+            // PGM/PPM and TIFF, which Skia does not read.
+            return height > 0 && width > 0 && (height != extra.Height || width != extra.Width) ? Resize(extra, height, width) : extra;
+        }
         using var bitmap = DecodeBitmap(encoded, source, out bool fileIsGray);
         bool gray = grayOrNative ?? fileIsGray;
         int h = bitmap.Height;
