@@ -12,6 +12,7 @@ internal static class ExtraCommands
         ComputeImageMeanCommand.Create(),
         ExtractFeaturesCommand.Create(),
         DrawNetCommand.Create(),
+        PlotTrainingLogCommand.Create(),
         .. UpgradeCommands.Create(),
     ];
 }

@@ -21,7 +21,8 @@ internal static class TrainCommand
         var stage = CommonOptions.Stage();
         var log = CommonOptions.LogFile();
         var gpu = CommonOptions.Gpu();
-        var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu };
+        var plot = new Option<string>("--plot") { Description = "Redraw a loss/accuracy chart (.png) after every display and test." };
+        var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu, plot };
         command.SetAction(r => CremaCommand.Guard(() =>
         {
             CommonOptions.OpenLog(r.GetValue(log), "train");
@@ -46,6 +47,7 @@ internal static class TrainCommand
             {
                 param.MaxIter = r.GetValue(iterations);
             }
+            using var livePlot = r.GetValue(plot) is { Length: > 0 } plotFile ? new Plotting.LivePlot(plotFile) : null;
             Log.Info("Use CPU.");
             using var solver = SolverFactory.Create(param, Path.GetDirectoryName(Path.GetFullPath(solverFile)));
 
