@@ -14,6 +14,7 @@ internal static class ExtraCommands
         ConvertCifarCommand.Create(),
         ConvertMnistSiameseCommand.Create(),
         DrawNetCommand.Create(),
+        PlotTrainingLogCommand.Create(),
         .. UpgradeCommands.Create(),
     ];
 }

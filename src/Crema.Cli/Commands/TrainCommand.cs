@@ -22,7 +22,8 @@ internal static class TrainCommand
         var log = CommonOptions.LogFile();
         var gpu = CommonOptions.Gpu();
         var mpi = new Option<bool>("--mpi") { Description = "Data-parallel training over MPI (on by itself under mpiexec; see README)." };
-        var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu, mpi };
+        var plot = new Option<string>("--plot") { Description = "Redraw a loss/accuracy chart (.png) after every display and test." };
+        var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu, mpi, plot };
         command.SetAction(r => CremaCommand.Guard(() => MpiTraining.AbortOnError(() =>
         {
             CommonOptions.OpenLog(r.GetValue(log), "train");
@@ -48,6 +49,7 @@ internal static class TrainCommand
             {
                 param.MaxIter = r.GetValue(iterations);
             }
+            using var livePlot = r.GetValue(plot) is { Length: > 0 } plotFile ? new Plotting.LivePlot(plotFile) : null;
             Log.Info("Use CPU.");
             string? solverFolder = Path.GetDirectoryName(Path.GetFullPath(solverFile));
             using var solver = parallel != null ? parallel.CreateSolver(param, solverFolder) : SolverFactory.Create(param, solverFolder);

@@ -21,6 +21,15 @@ public static class Log
 
     public static bool Quiet { get; set; }
 
+    /// <summary>
+    /// glog's minloglevel: lines below this severity (0 INFO, 1 WARNING, 2 ERROR) are not logged anywhere. Starts from
+    /// the GLOG_minloglevel environment variable (default 0); set <c>Log.Level = 1</c> for a Net that builds silently.
+    /// </summary>
+    public static int Level { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("GLOG_minloglevel"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int level) ? level : 0;
+
+    /// <summary>Raised with every line, whatever <see cref="Level"/> and <see cref="Quiet"/> say (the CLI's live training chart reads it).</summary>
+    public static event Action<string>? LineWritten;
+
     private static readonly AsyncLocal<List<string>?> Captured = new();
 
     /// <summary>Sends the lines this async flow logs into <paramref name="lines"/> (not the sink) until disposed; for tests and embedding.</summary>
@@ -47,6 +56,11 @@ public static class Log
         var now = DateTime.Now;
         string text = string.Create(CultureInfo.InvariantCulture,
             $"{level}{now:MMdd HH:mm:ss.ffffff} {Pid,5} {Path.GetFileName(file).ToLowerInvariant()}:{line}] {message}");
+        LineWritten?.Invoke(text);
+        if ((level switch { 'I' => 0, 'W' => 1, 'E' => 2, _ => 3 }) < Level)
+        {
+            return;
+        }
         var captured = Captured.Value;
         if (captured != null)
         {
