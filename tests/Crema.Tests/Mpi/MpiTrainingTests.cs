@@ -203,6 +203,17 @@ public sealed class MpiTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain(stderr, l => l.Contains("   at ", StringComparison.Ordinal));
     }
 
+    [MpiFact]
+    public void ErrorOnEveryRank_IsReportedOnce()
+    {
+        string solver = WriteSolver(20, "both");
+        var (code, stderr) = MpiExec(2, solver, TimeSpan.FromMinutes(2), "-snapshot", _dir.Combine("missing.solverstate"));
+        Assert.NotEqual(0, code);
+        var errors = stderr.Where(l => l.StartsWith("crema: error:", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 1, string.Join('\n', stderr.Where(l => !l.StartsWith('I'))));
+        Assert.Contains("rank 0/2", errors[0], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void MissingMpiLibrary_IsOneLineSayingWhatToInstall()
     {
