@@ -17,6 +17,8 @@ internal sealed class MpiTraining
 
     private MpiTraining(MpiWorld world) => _world = world;
 
+    public int Rank => _world.Rank;
+
     /// <summary>Starts MPI when asked (or under mpiexec); null for ordinary single-process training.</summary>
     public static MpiTraining? Start(bool requested)
     {
@@ -70,6 +72,12 @@ internal sealed class MpiTraining
         }
         catch (Exception e) when (_active != null)
         {
+            if (_active.Rank != 0)
+            {
+                // An error every rank meets (a bad solver file) should be reported once: rank 0's abort ends this rank
+                // before it prints; an error of this rank alone is printed a moment later.
+                Thread.Sleep(1000);
+            }
             Console.Error.WriteLine($"crema: error: rank {_active.Rank}/{_active.Size}: {e.Message}");
             if (Environment.GetEnvironmentVariable("CREMA_DEBUG") == "1")
             {

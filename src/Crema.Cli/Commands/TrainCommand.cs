@@ -26,8 +26,12 @@ internal static class TrainCommand
         var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu, mpi, plot };
         command.SetAction(r => CremaCommand.Guard(() => MpiTraining.AbortOnError(() =>
         {
-            CommonOptions.OpenLog(r.GetValue(log), "train");
             var parallel = MpiTraining.Start(r.GetValue(mpi));
+            if (parallel == null || parallel.Rank == 0)
+            {
+                // Rank 0 alone logs: other ranks must not truncate or interleave into the same -log_dir file.
+                CommonOptions.OpenLog(r.GetValue(log), "train");
+            }
             string? solverFile = r.GetValue(solverOption);
             if (string.IsNullOrEmpty(solverFile))
             {

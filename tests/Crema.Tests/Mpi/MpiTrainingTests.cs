@@ -152,6 +152,22 @@ public sealed class MpiTrainingTests(ITestOutputHelper output) : IDisposable
 
     [MpiFact]
     [Trait("Category", "Slow")]
+    public void TwoRanksWithIterSize2AndClipping_EqualOneProcessWithIterSize4()
+    {
+        // iter_size composes (2 ranks × iter_size 2 = iter_size 4), and clip_gradients clips when the single process would.
+        string solver = WriteSolver(12, "clip", "iter_size: 2 clip_gradients: 2");
+        var (code, stderr) = MpiExec(2, solver, TimeSpan.FromMinutes(3));
+        Assert.True(code == 0, string.Join('\n', stderr.TakeLast(20)));
+        Assert.Contains(stderr, l => l.Contains("Gradient clipping: scaling down gradients", StringComparison.Ordinal));
+
+        using var iterSize4 = TrainInProcess(solver, iterSize: 4);
+        float difference = MaxDifference(iterSize4.Net, _dir.Combine("clip_iter_12.caffemodel"));
+        output.WriteLine($"2 ranks × iter_size 2 with clipping vs one process with iter_size 4: max |Δw| = {difference}");
+        Assert.True(difference <= 1e-5f, $"2 ranks × iter_size 2 vs iter_size 4: max |Δw| = {difference}");
+    }
+
+    [MpiFact]
+    [Trait("Category", "Slow")]
     public void Resume_TwoRankSnapshot_OnOneRankOrTwo_GivesTheSameWeights()
     {
         // 2 ranks train 10 iterations and snapshot; resuming that snapshot to 20 iterations with 2 ranks and with one
@@ -185,6 +201,17 @@ public sealed class MpiTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("rank 1/2", errors[0], StringComparison.Ordinal);
         Assert.Contains("missing.solverstate", errors[0], StringComparison.Ordinal);
         Assert.DoesNotContain(stderr, l => l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    [MpiFact]
+    public void ErrorOnEveryRank_IsReportedOnce()
+    {
+        string solver = WriteSolver(20, "both");
+        var (code, stderr) = MpiExec(2, solver, TimeSpan.FromMinutes(2), "-snapshot", _dir.Combine("missing.solverstate"));
+        Assert.NotEqual(0, code);
+        var errors = stderr.Where(l => l.StartsWith("crema: error:", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 1, string.Join('\n', stderr.Where(l => !l.StartsWith('I'))));
+        Assert.Contains("rank 0/2", errors[0], StringComparison.Ordinal);
     }
 
     [Fact]
