@@ -18,7 +18,10 @@ public readonly record struct PoolShape(int Height, int Width, int PooledHeight,
 /// </summary>
 public static class Pooling
 {
-    /// <summary>Max over each window clipped to the image; ties keep the first in row-major order; an empty window gives −FLT_MAX and mask −1.</summary>
+    /// <summary>
+    /// Max over each window clipped to the image; ties keep the first in row-major order; an empty window gives −FLT_MAX and
+    /// mask −1. An empty <paramref name="mask"/> skips the argmax bookkeeping (inference: no backward will read it).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void MaxForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output, Span<int> mask)
     {
@@ -27,15 +30,24 @@ public static class Pooling
         {
             return;
         }
+        bool withMask = !mask.IsEmpty;
         if (pooledW > 1024 || planeIn == 0)
         {
-            PoolingNaive.MaxForward(input, planes, s, output, mask);
+            int[]? scratch = withMask ? null : System.Buffers.ArrayPool<int>.Shared.Rent(planes * planeOut);
+            PoolingNaive.MaxForward(input, planes, s, output, withMask ? mask : scratch);
+            if (scratch != null)
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(scratch);
+            }
             return;
         }
         // The pointer loops below stay within these bounds.
         _ = input[(planes * planeIn) - 1];
         _ = output[(planes * planeOut) - 1];
-        _ = mask[(planes * planeOut) - 1];
+        if (withMask)
+        {
+            _ = mask[(planes * planeOut) - 1];
+        }
         // Window columns depend only on pw: clip them once, not once per output.
         Span<int> wStarts = stackalloc int[pooledW];
         Span<int> wEnds = stackalloc int[pooledW];
@@ -55,30 +67,33 @@ public static class Pooling
         fixed (int* pwe = wEnds)
         {
             float* y = pout;
-            int* m = pmask;
+            // Row offset into the mask (unused without one: pmask is null then).
+            nint mo = 0;
+            int lanes = PoolingVector.Lanes;
             for (int p = 0; p < planes; p++)
             {
                 float* x = pin + ((nint)p * planeIn);
-                for (int ph = 0; ph < s.PooledHeight; ph++, y += pooledW, m += pooledW)
+                for (int ph = 0; ph < s.PooledHeight; ph++, y += pooledW, mo += pooledW)
                 {
                     int hStart = Math.Max((ph * s.StrideH) - s.PadH, 0);
                     int hEnd = Math.Min((ph * s.StrideH) - s.PadH + s.KernelH, s.Height);
+                    int* m = withMask ? pmask + mo : null;
                     int pw = 0;
                     for (; pw < lo; pw++)
                     {
-                        MaxWindow(x, width, hStart, hEnd, pws[pw], pwe[pw], out y[pw], out m[pw]);
+                        MaxWindow(x, width, hStart, hEnd, pws[pw], pwe[pw], y + pw, m == null ? null : m + pw);
                     }
-                    // Interior windows 16 at a time, while the last lane's loads stay inside the input.
+                    // Interior windows a chunk at a time, while the last lane's loads stay inside the input.
                     long lastRow = ((long)p * planeIn) + ((long)(hEnd - 1) * width) - s.PadW;
                     while (vector && pw < hi && hEnd > hStart && lastRow + ((long)pw * s.StrideW) + readSpan <= inputLength)
                     {
-                        int count = Math.Min(PoolingVector.Lanes, hi - pw);
-                        PoolingVector.Max(x, width, hStart, hEnd, (pw * s.StrideW) - s.PadW, s.KernelW, s.StrideW, y + pw, m + pw, count);
+                        int count = Math.Min(lanes, hi - pw);
+                        PoolingVector.Max(x, width, hStart, hEnd, (pw * s.StrideW) - s.PadW, s.KernelW, s.StrideW, y + pw, m == null ? null : m + pw, count);
                         pw += count;
                     }
                     for (; pw < pooledW; pw++)
                     {
-                        MaxWindow(x, width, hStart, hEnd, pws[pw], pwe[pw], out y[pw], out m[pw]);
+                        MaxWindow(x, width, hStart, hEnd, pws[pw], pwe[pw], y + pw, m == null ? null : m + pw);
                     }
                 }
             }
@@ -87,10 +102,10 @@ public static class Pooling
 
     // Max of one window, ties to the first in row-major order; −FLT_MAX and −1 when the window is empty.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaxWindow(float* x, int width, int hStart, int hEnd, int wStart, int wEnd, out float best, out int bestIndex)
+    private static unsafe void MaxWindow(float* x, int width, int hStart, int hEnd, int wStart, int wEnd, float* y, int* m)
     {
-        best = float.MinValue;
-        bestIndex = -1;
+        float best = float.MinValue;
+        int bestIndex = -1;
         for (int h = hStart; h < hEnd; h++)
         {
             int rowStart = h * width;
@@ -103,6 +118,11 @@ public static class Pooling
                     bestIndex = rowStart + w;
                 }
             }
+        }
+        *y = best;
+        if (m != null)
+        {
+            *m = bestIndex;
         }
     }
 

@@ -48,8 +48,8 @@ public class PoolingKernelTests
     [Fact]
     public void MaxForward_EveryRowLength_MatchesNaiveTwin()
     {
-        // widths 1..256 through the 16-window chunks, their masked tails and the clipped edge windows
-        foreach (var (s, x) in RowLengthCases(3, [(2, 2, 0), (3, 1, 1), (3, 2, 1)]))
+        // widths 1..256 through the 16-window (AVX-512) or 8-window (AVX2) chunks, their masked tails and the clipped edges
+        foreach (var (s, x) in RowLengthCases(3, [(2, 2, 0), (3, 1, 1), (3, 2, 1), (3, 2, 0), (5, 1, 2)]))
         {
             var expected = new float[RowLengthPlanes * s.PlaneOut];
             var expectedMask = new int[expected.Length];
@@ -60,6 +60,32 @@ public class PoolingKernelTests
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"values, {s}");
             Assert.True(expectedMask.AsSpan().SequenceEqual(actualMask), $"mask, {s}");
         }
+    }
+
+    [Fact]
+    public void MaxForward_WithoutMask_EveryRowLength_MatchesNaiveTwin()
+    {
+        // Inference (no argmax mask): same maxima through the chunks without index bookkeeping and the scalar edges.
+        foreach (var (s, x) in RowLengthCases(3, [(2, 2, 0), (3, 1, 1), (3, 2, 1), (3, 2, 0), (5, 1, 2)]))
+        {
+            var expected = new float[RowLengthPlanes * s.PlaneOut];
+            var actual = new float[expected.Length];
+            PoolingNaive.MaxForward(x, RowLengthPlanes, s, expected, new int[expected.Length]);
+            Pooling.MaxForward(x, RowLengthPlanes, s, actual, default);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"values, {s}");
+        }
+    }
+
+    [Fact]
+    public void MaxForward_WithoutMask_VeryWideRows_UseTheNaiveFallback()
+    {
+        var s = new PoolShape(2, 2100, 1, 1050, 2, 2, 2, 2, 0, 0);
+        var x = TestBlobs.Gaussian(1701, 1f, 1, 2, 2100).Data.ToArray();
+        var expected = new float[s.PlaneOut];
+        var actual = new float[s.PlaneOut];
+        PoolingNaive.MaxForward(x, 1, s, expected, new int[s.PlaneOut]);
+        Pooling.MaxForward(x, 1, s, actual, default);
+        Assert.Equal(expected, actual);
     }
 
     private const int RowLengthPlanes = 2;

@@ -18,6 +18,8 @@ public sealed class PoolingLayer : Layer
     private PoolShape _shape;
     private int _planes;
     private int[] _mask = [];
+    // False when the last MAX forward skipped the argmax mask (TEST phase): a backward recomputes it first.
+    private bool _maskValid;
     private readonly int[] _topShape = new int[4];
     private readonly PlaneWork _work;
 
@@ -104,9 +106,22 @@ public sealed class PoolingLayer : Layer
         {
             top[i].Reshape(_topShape);
         }
-        if (_method != PoolMethod.Ave && _mask.Length < top[0].Count)
+        _maskValid = false;
+        if (_method != PoolMethod.Ave && (WritesMask(top.Count) || _method == PoolMethod.Stochastic))
         {
-            _mask = new int[top[0].Count];
+            EnsureMask(top[0].Count);
+        }
+    }
+
+    // MAX writes its argmax mask while training or when it is a top; at TEST time (no backward expected) it does not,
+    // and a Backward that comes anyway (force_backward, saliency) recomputes it from the unchanged bottom.
+    private bool WritesMask(int topCount) => _method == PoolMethod.Max && (Phase == Phase.Train || topCount > 1);
+
+    private void EnsureMask(int count)
+    {
+        if (_mask.Length < count)
+        {
+            _mask = new int[count];
         }
     }
 
@@ -126,25 +141,30 @@ public sealed class PoolingLayer : Layer
     {
         var x = bottom[0].Data;
         var y = top[0].Data;
-        var mask = _mask.AsSpan(0, _method == PoolMethod.Ave ? 0 : y.Length);
         switch (_method)
         {
             case PoolMethod.Max:
-                _work.Run(bottom[0], top[0], backward: false);
+                _maskValid = WritesMask(top.Count);
+                if (_maskValid)
+                {
+                    EnsureMask(y.Length);
+                }
+                _work.Run(bottom[0], top[0], backward: false, writeMask: _maskValid);
                 if (top.Count > 1)
                 {
                     var topMask = top[1].Data;
-                    for (int i = 0; i < mask.Length; i++)
+                    for (int i = 0; i < y.Length; i++)
                     {
-                        topMask[i] = mask[i];
+                        topMask[i] = _mask[i];
                     }
                 }
                 break;
             case PoolMethod.Ave:
-                _work.Run(bottom[0], top[0], backward: false);
+                _work.Run(bottom[0], top[0], backward: false, writeMask: false);
                 break;
             case PoolMethod.Stochastic when Phase == Phase.Train:
-                Pooling.StochasticForwardTrain(x, _planes, _shape, y, mask);
+                EnsureMask(y.Length);
+                Pooling.StochasticForwardTrain(x, _planes, _shape, y, _mask.AsSpan(0, y.Length));
                 break;
             case PoolMethod.Stochastic:
                 Pooling.StochasticForwardTest(x, _planes, _shape, y);
@@ -162,9 +182,15 @@ public sealed class PoolingLayer : Layer
         }
         var dy = top[0].Diff;
         var dx = bottom[0].Diff;
+        if (_method == PoolMethod.Max && !_maskValid)
+        {
+            EnsureMask(dy.Length);
+            _work.Run(bottom[0], top[0], backward: false, writeMask: true);
+            _maskValid = true;
+        }
         if (_method != PoolMethod.Stochastic)
         {
-            _work.Run(bottom[0], top[0], backward: true);
+            _work.Run(bottom[0], top[0], backward: true, writeMask: false);
             return;
         }
         dx.Clear();
@@ -186,11 +212,11 @@ public sealed class PoolingLayer : Layer
         // Below this many input elements per part the wake-up costs more than it saves.
         private const int MinElementsPerPart = 1 << 15;
         private Blob? _bottom, _top;
-        private bool _backward;
+        private bool _backward, _writeMask;
 
-        public void Run(Blob bottom, Blob top, bool backward)
+        public void Run(Blob bottom, Blob top, bool backward, bool writeMask)
         {
-            (_bottom, _top, _backward) = (bottom, top, backward);
+            (_bottom, _top, _backward, _writeMask) = (bottom, top, backward, writeMask);
             int parts = WorkerPool.PartsFor(bottom.Count, MinElementsPerPart);
             WorkerPool.Run(Math.Min(parts, layer._planes), this);
             (_bottom, _top) = (null, null);
@@ -209,7 +235,7 @@ public sealed class PoolingLayer : Layer
                 var y = _top!.Data.Slice(outStart, outCount);
                 if (max)
                 {
-                    Pooling.MaxForward(x, planes, s, y, layer._mask.AsSpan(outStart, outCount));
+                    Pooling.MaxForward(x, planes, s, y, _writeMask ? layer._mask.AsSpan(outStart, outCount) : default);
                 }
                 else
                 {

@@ -232,6 +232,48 @@ public class PoolingLayerTests
     }
 
     [Theory]
+    [InlineData(3, 2, 0)]
+    [InlineData(2, 2, 0)]
+    [InlineData(3, 1, 1)]
+    public void Max_TestPhase_SkipsTheMask_ButBackwardStillRoutesGradients(int kernel, int stride, int pad)
+    {
+        // TEST phase writes no argmax mask in forward; a backward anyway (force_backward, saliency maps) recomputes it.
+        var bottom = DistinctValues(1701, 2, 3, 19, 23);
+        Blob trainTop = new(), testTop = new();
+        var train = new PoolingLayer(Param(PoolMethod.Max, kernel, kernel, stride, pad));
+        var testParam = Param(PoolMethod.Max, kernel, kernel, stride, pad);
+        testParam.Phase = Phase.Test;
+        var test = new PoolingLayer(testParam);
+        train.SetUp([bottom], [trainTop]);
+        test.SetUp([bottom], [testTop]);
+        train.Forward([bottom], [trainTop]);
+        test.Forward([bottom], [testTop]);
+        Assert.Equal(trainTop.Data.ToArray(), testTop.Data.ToArray());
+        TestBlobs.Gaussian(3, 1f, trainTop.Shape.ToArray()).Data.CopyTo(trainTop.Diff);
+        trainTop.Diff.CopyTo(testTop.Diff);
+        train.Backward([trainTop], [true], [bottom]);
+        var expected = bottom.Diff.ToArray();
+        bottom.Diff.Fill(float.NaN);
+        test.Backward([testTop], [true], [bottom]);
+        Assert.Equal(expected, bottom.Diff.ToArray());
+        Assert.Contains(expected, v => v != 0);
+        new GradientChecker(1e-2f, 1e-3f).CheckGradient(new PoolingLayer(testParam), [DistinctValues(7, 2, 2, 6, 5)], [new Blob()]);
+    }
+
+    [Fact]
+    public void Max_TestPhase_StillFillsARequestedMaskTop()
+    {
+        var bottom = DistinctValues(1701, 2, 2, 9, 9);
+        var trainParam = Param(PoolMethod.Max, 3, 3, 2);
+        var testParam = Param(PoolMethod.Max, 3, 3, 2);
+        testParam.Phase = Phase.Test;
+        var (_, trainMask) = Run(trainParam, bottom, withMask: true);
+        var (_, testMask) = Run(testParam, bottom, withMask: true);
+        Assert.Equal(trainMask.Data.ToArray(), testMask.Data.ToArray());
+        Assert.Contains(trainMask.Data.ToArray(), v => v > 0);
+    }
+
+    [Theory]
     [InlineData(3, 3, 2, 0)]
     [InlineData(3, 4, 2, 0)]
     [InlineData(4, 3, 2, 2)]
