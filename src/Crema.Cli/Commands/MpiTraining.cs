@@ -9,7 +9,7 @@ namespace Crema.Cli.Commands;
 /// `crema train` over MPI: on when the process was started by mpiexec (PMI_RANK/PMI_SIZE set) or with -mpi (a world
 /// of one outside mpiexec). Rank 0 logs; a failing rank prints one line and ends all ranks with MPI_Abort.
 /// </summary>
-internal sealed class MpiTraining
+internal sealed class MpiTraining : IDisposable
 {
     private static MpiWorld? _active;
     private readonly MpiWorld _world;
@@ -18,6 +18,9 @@ internal sealed class MpiTraining
     private MpiTraining(MpiWorld world) => _world = world;
 
     public int Rank => _world.Rank;
+
+    /// <summary>Unhooks the MPI solver from the solver's events.</summary>
+    public void Dispose() => _parallel?.Dispose();
 
     /// <summary>Starts MPI when asked (or under mpiexec); null for ordinary single-process training.</summary>
     public static MpiTraining? Start(bool requested)

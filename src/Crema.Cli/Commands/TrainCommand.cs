@@ -26,7 +26,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train or finetune a model.") { solverOption, weights, snapshot, iterations, sigint, sighup, level, stage, log, gpu, mpi, plot };
         command.SetAction(r => CremaCommand.Guard(() => MpiTraining.AbortOnError(() =>
         {
-            var parallel = MpiTraining.Start(r.GetValue(mpi));
+            using var parallel = MpiTraining.Start(r.GetValue(mpi));
             if (parallel == null || parallel.Rank == 0)
             {
                 // Rank 0 alone logs: other ranks must not truncate or interleave into the same -log_dir file.
