@@ -29,7 +29,7 @@ public sealed class DataTransformer
         }
         if (_param.HasMeanFile)
         {
-            var blob = LoadMean(_param.MeanFile);
+            using var blob = LoadMean(_param.MeanFile);
             _mean = blob.Data.ToArray();
             _meanShape = [blob.Channels, blob.Height, blob.Width];
         }

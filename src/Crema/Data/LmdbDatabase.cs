@@ -39,6 +39,7 @@ public sealed unsafe class LmdbDatabase : IDisposable
     internal long PageCount => _length / PageSize;
 
     /// <summary>Opens an existing database for reading; a missing or damaged database throws a <see cref="CremaException"/> naming the path.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "the memory map owns the stream (leaveOpen: false), the database owns the map")]
     public static LmdbDatabase OpenRead(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -6,7 +6,7 @@ namespace Crema.Kernels;
 /// Element-wise forward and backward kernels of the neuron layers. x: layer input, y: layer output, dy: gradient w.r.t. y,
 /// dx: gradient w.r.t. x; all the same length. Any output may be the same memory as an input (in-place layers).
 /// </summary>
-public static class Activations
+internal static class Activations
 {
     /// <summary>y = scale·x + shift.</summary>
     public static void Affine(ReadOnlySpan<float> x, Span<float> y, float scale, float shift) =>

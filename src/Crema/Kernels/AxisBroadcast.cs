@@ -6,7 +6,7 @@ namespace Crema.Kernels;
 /// Kernels for a per-feature operand p (length dim) broadcast over x viewed as (outer, dim, inner), as the Scale and Bias
 /// layers use it: y[o, d, i] = x[o, d, i] ∘ p[d], and the reductions that give p's gradient.
 /// </summary>
-public static class AxisBroadcast
+internal static class AxisBroadcast
 {
     /// <summary>y[o, d, i] = x[o, d, i] · p[d]; x and y may be the same memory.</summary>
     public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> p, Span<float> y, int outer, int dim, int inner)

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace Crema.Kernels;
 
 /// <summary>An element-wise function of one input, with a scalar and a SIMD form that must agree.</summary>
-public interface IUnaryOperator
+internal interface IUnaryOperator
 {
     float Invoke(float x);
 
@@ -13,7 +13,7 @@ public interface IUnaryOperator
 }
 
 /// <summary>An element-wise function of two inputs (e.g. a forward value and an upstream gradient).</summary>
-public interface IBinaryOperator
+internal interface IBinaryOperator
 {
     float Invoke(float a, float b);
 
@@ -21,7 +21,7 @@ public interface IBinaryOperator
 }
 
 /// <summary>An element-wise function of three inputs.</summary>
-public interface ITernaryOperator
+internal interface ITernaryOperator
 {
     float Invoke(float a, float b, float c);
 
@@ -35,7 +35,7 @@ public interface ITernaryOperator
 /// Spans of <see cref="ParallelMinLength"/> elements or more are cut into contiguous slices run on the <see cref="WorkerPool"/>
 /// (each element is computed the same way whichever slice it falls in).
 /// </summary>
-public static unsafe class Elementwise
+internal static unsafe class Elementwise
 {
     /// <summary>Below this many elements one thread streams the data faster than two can be woken.</summary>
     public const int ParallelMinLength = 1 << 19;

@@ -4,7 +4,7 @@ namespace Crema.Kernels;
 /// Triple-loop reference for <see cref="Gemm"/>: same signatures and semantics, double accumulators.
 /// The test oracle and the benchmark baseline; never used on a hot path.
 /// </summary>
-public static class GemmNaive
+internal static class GemmNaive
 {
     /// <summary>C = alpha·op(A)·op(B) + beta·C, row-major; see <see cref="Gemm.Sgemm"/>.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,

@@ -8,7 +8,7 @@ namespace Crema.Kernels;
 /// Column layout: rows (C, k_0, k_1, …) in that order, columns the output positions (o_0, o_1, …) row-major,
 /// so col[(c·Πk + kernel offset), output position] = im[c, o·stride − pad + kernel offset·dilation] (0 outside the image).
 /// </summary>
-public static class Im2Col
+internal static class Im2Col
 {
     /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

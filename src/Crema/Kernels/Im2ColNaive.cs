@@ -4,7 +4,7 @@ namespace Crema.Kernels;
 /// The plain loops <see cref="Im2Col.Im2Col2D"/> and <see cref="Im2Col.Col2Im2D"/> must match: the tests' oracle and the
 /// benchmarks' baseline.
 /// </summary>
-public static class Im2ColNaive
+internal static class Im2ColNaive
 {
     /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
     public static void Im2Col2D(ReadOnlySpan<float> im, int channels, int height, int width,

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace Crema.Kernels;
 
 /// <summary>Clipped box sums over a window of ±half (LRN's neighbourhoods): across the planes of a stack, or within one plane.</summary>
-public static class LocalWindow
+internal static class LocalWindow
 {
     /// <summary>x, y: (channels, plane); y[c] = Σ x[c'] over c' ∈ [c − half, c + half] ∩ [0, channels). x and y must not overlap.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

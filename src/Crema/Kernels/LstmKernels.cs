@@ -6,7 +6,7 @@ namespace Crema.Kernels;
 /// One LSTM cell step, shared by the LSTMUnit and LSTM layers. Gates come in Caffe's order (i, f, o, g):
 /// i, f, o = σ(·), g = tanh(·); c = (cont·f)·c_prev + i·g; h = o·tanh(c).
 /// </summary>
-public static class LstmKernels
+internal static class LstmKernels
 {
     /// <summary>
     /// c_prev, c, h: (n, d); gates (pre-activations) and acts (their activations): (n, 4d); cont: (n).

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Crema.Kernels;
 
 /// <summary>Geometry of 2-D pooling over (H, W) planes: window (KernelH, KernelW) every (StrideH, StrideW), padded by (PadH, PadW).</summary>
-public readonly record struct PoolShape(int Height, int Width, int PooledHeight, int PooledWidth,
+internal readonly record struct PoolShape(int Height, int Width, int PooledHeight, int PooledWidth,
     int KernelH, int KernelW, int StrideH, int StrideW, int PadH, int PadW)
 {
     public int PlaneIn => Height * Width;
@@ -16,7 +16,7 @@ public readonly record struct PoolShape(int Height, int Width, int PooledHeight,
 /// Shapes: input (planes, H, W), output (planes, PH, PW); a mask holds the flat index h·W + w of the chosen input in its plane.
 /// Backward methods add into the bottom diff (the caller clears it).
 /// </summary>
-public static class Pooling
+internal static class Pooling
 {
     /// <summary>
     /// Max over each window clipped to the image; ties keep the first in row-major order; an empty window gives −FLT_MAX and

@@ -1,7 +1,7 @@
 namespace Crema.Kernels;
 
 /// <summary>The plain loop <see cref="Pooling.MaxForward"/> must match: the tests' oracle and the benchmarks' baseline.</summary>
-public static class PoolingNaive
+internal static class PoolingNaive
 {
     /// <summary>Max over each window clipped to the image; ties keep the first in row-major order; an empty window gives −FLT_MAX and mask −1.</summary>
     public static void MaxForward(ReadOnlySpan<float> input, int planes, in PoolShape s, Span<float> output, Span<int> mask)

@@ -6,7 +6,7 @@ namespace Crema.Kernels;
 /// layer needs at once instead of every layer keeping its own (Caffe keeps one column buffer per convolution layer).
 /// After the first pass over a net, renting allocates nothing. Thread-safe; contents are not cleared.
 /// </summary>
-public sealed class ScratchPool
+internal sealed class ScratchPool
 {
     private readonly List<float[]> _free = [];
     private readonly Lock _lock = new();

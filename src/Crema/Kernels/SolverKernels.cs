@@ -8,7 +8,7 @@ namespace Crema.Kernels;
 /// 61 M parameters make the update memory-bound: Caffe's sequence (regularise, momentum, copy, update, then clear) reads
 /// and writes every array 14 times; the fused step touches each once, with the same arithmetic in the same order.
 /// </summary>
-public static unsafe class SolverKernels
+internal static unsafe class SolverKernels
 {
     /// <summary>Below this many elements one thread finishes before a second is woken.</summary>
     public const int ParallelMinLength = 1 << 16;

@@ -1,7 +1,7 @@
 namespace Crema.Kernels;
 
 /// <summary>A piece of work cut into a fixed number of parts; part p of P is the same data on every run.</summary>
-public interface IPartitionedWork
+internal interface IPartitionedWork
 {
     void RunPart(int part, int parts);
 }
@@ -14,7 +14,7 @@ public interface IPartitionedWork
 /// every part no worker has started yet: on a loaded machine a worker that is slow to wake costs nothing (parts, not
 /// threads, own the data, so results do not depend on who ran what).
 /// </summary>
-public static unsafe class WorkerPool
+internal static unsafe class WorkerPool
 {
     private static int s_busy;
     // Incremented by every dispatch; workers wait for it to change.

@@ -190,6 +190,44 @@ public abstract class Layer : IDisposable
         }
     }
 
+    /// <summary>
+    /// LayerSetUp's learnable blobs, weights then (when <paramref name="biasShape"/> is given) bias: adopts the blobs loaded
+    /// with the layer, each of which must have the expected shape (Caffe's legacy 4-D forms that differ only by leading 1s,
+    /// e.g. a bias (1, 1, 1, N), are reshaped), or creates them and fills them. <paramref name="context"/> ends shape errors.
+    /// </summary>
+    protected void AdoptOrCreateWeights(int[] weightShape, FillerParameter? weightFiller, int[]? biasShape, FillerParameter? biasFiller, string context = "")
+    {
+        ArgumentNullException.ThrowIfNull(weightShape);
+        if (Blobs.Count > 0)
+        {
+            Check(Blobs.Count == (biasShape != null ? 2 : 1),
+                biasShape != null ? "expected 2 learnable blobs (weights, bias)" : "expected 1 learnable blob (weights; bias_term is false)");
+            AdoptLoadedShape(Blobs[0], weightShape, "weight", context);
+            if (biasShape != null)
+            {
+                AdoptLoadedShape(Blobs[1], biasShape, "bias", context);
+            }
+            return;
+        }
+        Blobs.Add(new Blob(weightShape));
+        Fillers.Filler.Fill(Blobs[0], weightFiller);
+        if (biasShape != null)
+        {
+            Blobs.Add(new Blob(biasShape));
+            Fillers.Filler.Fill(Blobs[1], biasFiller);
+        }
+    }
+
+    private void AdoptLoadedShape(Blob blob, int[] expected, string what, string context)
+    {
+        var actual = blob.Shape.SkipWhile(d => d == 1).ToArray();
+        if (!actual.AsSpan().SequenceEqual(expected.AsSpan(expected.TakeWhile(d => d == 1).Count())))
+        {
+            throw Error($"{what} shape ({string.Join(", ", blob.Shape)}) does not match the expected ({string.Join(", ", expected)}){context}");
+        }
+        blob.Reshape(expected);
+    }
+
     public void Dispose()
     {
         Dispose(true);

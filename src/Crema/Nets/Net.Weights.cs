@@ -47,8 +47,7 @@ public sealed partial class Net
                     string name = j.ToString(System.Globalization.CultureInfo.InvariantCulture);
                     if (!group.LinkExists(name))
                     {
-                        int netParamId = _paramLayerIndices.IndexOf((target, j));
-                        if (netParamId >= 0 && _paramOwners[netParamId] >= 0)
+                        if (IsSharedParam(target, j))
                         {
                             continue;
                         }
@@ -195,8 +194,7 @@ public sealed partial class Net
             var blobs = _layers[layerId].Blobs;
             for (int j = 0; j < blobs.Count; j++)
             {
-                int netParamId = _paramLayerIndices.IndexOf((layerId, j));
-                if (netParamId >= 0 && _paramOwners[netParamId] >= 0)
+                if (IsSharedParam(layerId, j))
                 {
                     continue; // shared: saved once, under its owner
                 }

@@ -22,16 +22,15 @@ public sealed partial class Net : IDisposable
     private readonly List<bool> _blobNeedBackward = [];
     private readonly Dictionary<string, int> _blobIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _layerIndex = new(StringComparer.Ordinal);
-    private readonly List<Blob> _params = [];
-    private readonly List<int> _paramOwners = [];
-    private readonly List<(int Layer, int Index)> _paramLayerIndices = [];
-    private readonly List<string> _paramDisplayNames = [];
+    // Every layer's parameter blobs in net order (shared ones too, pointing at their owner), and the owners alone,
+    // which the solver updates.
+    private readonly List<ParamSlot> _params = [];
     private readonly Dictionary<string, int> _paramNameIndex = new(StringComparer.Ordinal);
-    private readonly List<Blob> _learnableParams = [];
-    private readonly List<float> _lrMults = [];
-    private readonly List<float> _decayMults = [];
-    private readonly List<bool> _hasLrMult = [];
-    private readonly List<bool> _hasDecayMult = [];
+    private readonly List<LearnableParam> _learnables = [];
+    // Flat views of _learnables for the solvers' per-parameter loops, built once at the end of Init.
+    private Blob[] _learnableBlobs = [];
+    private float[] _lrMults = [];
+    private float[] _decayMults = [];
     private readonly List<Blob> _outputs = [];
     private readonly List<Blob> _inputs = [];
     private readonly string? _baseDirectory;
@@ -88,8 +87,11 @@ public sealed partial class Net : IDisposable
     public IReadOnlyDictionary<string, IReadOnlyList<Blob>> Params =>
         _layers.Where(l => l.Blobs.Count > 0).ToDictionary(l => l.Name, l => (IReadOnlyList<Blob>)l.Blobs, StringComparer.Ordinal);
 
-    /// <summary>The parameter blobs the solver updates: shared parameters appear once (their owner).</summary>
-    public IReadOnlyList<Blob> LearnableParams => _learnableParams;
+    /// <summary>The parameters the solver updates, with their lr / decay multipliers: shared parameters appear once (their owner).</summary>
+    public IReadOnlyList<LearnableParam> Learnables => _learnables;
+
+    /// <summary>The blobs of <see cref="Learnables"/>, in the same order.</summary>
+    public IReadOnlyList<Blob> LearnableParams => _learnableBlobs;
 
     public IReadOnlyList<float> ParamLrMults => _lrMults;
 
@@ -261,7 +263,10 @@ public sealed partial class Net : IDisposable
             _outputs.Add(_blobs[_blobIndex[name]]);
             Log.Info($"This network produces output {name}");
         }
-        LearnableParamNames = _learnableParams.Select(p => p.Name).ToArray();
+        _learnableBlobs = _learnables.Select(p => p.Blob).ToArray();
+        _lrMults = _learnables.Select(p => p.LrMult).ToArray();
+        _decayMults = _learnables.Select(p => p.DecayMult).ToArray();
+        LearnableParamNames = _learnableBlobs.Select(p => p.Name).ToArray();
         Log.Info("Network initialization done.");
     }
 
@@ -302,9 +307,6 @@ public sealed partial class Net : IDisposable
         string paramName = paramId < lp.Param.Count ? lp.Param[paramId].Name : "";
         blob.Name = string.IsNullOrEmpty(paramName) ? $"{lp.Name} #{paramId}" : paramName;
         int netParamId = _params.Count;
-        _params.Add(blob);
-        _paramLayerIndices.Add((layerId, paramId));
-        _paramDisplayNames.Add(blob.Name);
         var spec = paramId < lp.Param.Count ? lp.Param[paramId] : null;
         if (string.IsNullOrEmpty(paramName) || !_paramNameIndex.TryGetValue(paramName, out int ownerNetId))
         {
@@ -312,17 +314,19 @@ public sealed partial class Net : IDisposable
             {
                 _paramNameIndex[paramName] = netParamId;
             }
-            _paramOwners.Add(-1);
-            _learnableParams.Add(blob);
-            _lrMults.Add(spec?.LrMult ?? 1f);
-            _decayMults.Add(spec?.DecayMult ?? 1f);
-            _hasLrMult.Add(spec?.HasLrMult ?? false);
-            _hasDecayMult.Add(spec?.HasDecayMult ?? false);
+            _params.Add(new ParamSlot(blob, blob.Name, layerId, paramId, Owner: -1));
+            _learnables.Add(new LearnableParam(blob)
+            {
+                LrMult = spec?.LrMult ?? 1f,
+                DecayMult = spec?.DecayMult ?? 1f,
+                HasLrMult = spec?.HasLrMult ?? false,
+                HasDecayMult = spec?.HasDecayMult ?? false,
+            });
             return;
         }
         // Shared parameter: this layer's blob becomes a view of the owner's data and diff.
-        _paramOwners.Add(ownerNetId);
-        var owner = _params[ownerNetId];
+        _params.Add(new ParamSlot(blob, blob.Name, layerId, paramId, ownerNetId));
+        var owner = _params[ownerNetId].Blob;
         bool permissive = spec != null && spec.ShareMode == ParamSpec.Types.DimCheckMode.Permissive;
         if (permissive ? owner.Count != blob.Count : !owner.ShapeEquals(blob))
         {
@@ -331,26 +335,29 @@ public sealed partial class Net : IDisposable
         }
         blob.ShareData(owner);
         blob.ShareDiff(owner);
-        int learnableId = _learnableParams.IndexOf(owner);
+        var learnable = _learnables.Find(p => p.Blob == owner)!;
         if (spec != null && spec.HasLrMult)
         {
-            if (_hasLrMult[learnableId] && _lrMults[learnableId] != spec.LrMult)
+            if (learnable.HasLrMult && learnable.LrMult != spec.LrMult)
             {
-                throw new CremaException($"Layer '{lp.Name}': shared param '{paramName}' has mismatched lr_mult ({spec.LrMult} vs {_lrMults[learnableId]})");
+                throw new CremaException($"Layer '{lp.Name}': shared param '{paramName}' has mismatched lr_mult ({spec.LrMult} vs {learnable.LrMult})");
             }
-            _lrMults[learnableId] = spec.LrMult;
-            _hasLrMult[learnableId] = true;
+            learnable.LrMult = spec.LrMult;
+            learnable.HasLrMult = true;
         }
         if (spec != null && spec.HasDecayMult)
         {
-            if (_hasDecayMult[learnableId] && _decayMults[learnableId] != spec.DecayMult)
+            if (learnable.HasDecayMult && learnable.DecayMult != spec.DecayMult)
             {
-                throw new CremaException($"Layer '{lp.Name}': shared param '{paramName}' has mismatched decay_mult ({spec.DecayMult} vs {_decayMults[learnableId]})");
+                throw new CremaException($"Layer '{lp.Name}': shared param '{paramName}' has mismatched decay_mult ({spec.DecayMult} vs {learnable.DecayMult})");
             }
-            _decayMults[learnableId] = spec.DecayMult;
-            _hasDecayMult[learnableId] = true;
+            learnable.DecayMult = spec.DecayMult;
+            learnable.HasDecayMult = true;
         }
     }
+
+    /// <summary>Layer <paramref name="layer"/>'s parameter <paramref name="index"/> is a view of another layer's (shared by name).</summary>
+    private bool IsSharedParam(int layer, int index) => _params.Exists(p => p.Layer == layer && p.Index == index && p.Owner >= 0);
 
     // Caffe's backward pass over the graph: a layer needs backward only if it contributes to a loss and some
     // bottom or parameter of it wants a gradient; force_backward overrides.
@@ -474,7 +481,7 @@ public sealed partial class Net : IDisposable
         if (DebugInfo)
         {
             double asumData = 0, asumDiff = 0, sumsqData = 0, sumsqDiff = 0;
-            foreach (var p in _learnableParams)
+            foreach (var p in _learnableBlobs)
             {
                 asumData += p.AsumData();
                 asumDiff += p.AsumDiff();
@@ -495,7 +502,7 @@ public sealed partial class Net : IDisposable
     /// <summary>Zeroes the gradients of all learnable parameters.</summary>
     public void ClearParamDiffs()
     {
-        foreach (var p in _learnableParams)
+        foreach (var p in _learnableBlobs)
         {
             Kernels.SolverKernels.Clear(p.Diff);
         }
@@ -504,7 +511,7 @@ public sealed partial class Net : IDisposable
     /// <summary>data -= diff for every owned parameter (the solver has already scaled diff by the learning rate).</summary>
     public void Update()
     {
-        foreach (var p in _learnableParams)
+        foreach (var p in _learnableBlobs)
         {
             p.Update();
         }
@@ -558,17 +565,15 @@ public sealed partial class Net : IDisposable
 
     internal void UpdateDebugInfo()
     {
-        for (int i = 0; i < _params.Count; i++)
+        foreach (var (blob, _, layerId, index, owner) in _params)
         {
-            var (layerId, index) = _paramLayerIndices[i];
-            var blob = _params[i];
-            if (_paramOwners[i] < 0)
+            if (owner < 0)
             {
                 Log.Info($"    [Update] Layer {_layers[layerId].Name}, param {index} data: {Log.Num(MeanAbs(blob.Data))}; diff: {Log.Num(MeanAbs(blob.Diff))}");
             }
             else
             {
-                Log.Info($"    [Update] Layer {_layers[layerId].Name}, param blob {index} (owned by \"{_paramDisplayNames[_paramOwners[i]]}\") diff: {Log.Num(MeanAbs(blob.Diff))}");
+                Log.Info($"    [Update] Layer {_layers[layerId].Name}, param blob {index} (owned by \"{_params[owner].Name}\") diff: {Log.Num(MeanAbs(blob.Diff))}");
             }
         }
     }
@@ -577,4 +582,7 @@ public sealed partial class Net : IDisposable
         values.Length == 0 ? 0 : System.Numerics.Tensors.TensorPrimitives.SumOfMagnitudes(values) / values.Length;
 
     internal static long Now() => Stopwatch.GetTimestamp();
+
+    // One layer's parameter blob: where it sits, the name it had when set up, and the net index of its owner (-1: owns itself).
+    private readonly record struct ParamSlot(Blob Blob, string Name, int Layer, int Index, int Owner);
 }

@@ -31,7 +31,7 @@ public class SgdSolver : Solver
 
     protected override void ApplyUpdate()
     {
-        float rate = LearningRate;
+        float rate = LearningRate();
         if (Param.Display > 0 && Iteration % Param.Display == 0)
         {
             Log.Info($"Iteration {Iteration}, lr = {Log.Num(rate)}");

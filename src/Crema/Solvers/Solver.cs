@@ -1,6 +1,4 @@
-using PureHDF;
 using System.Diagnostics;
-using System.Globalization;
 using Crema.Nets;
 using Crema.Proto;
 
@@ -18,7 +16,7 @@ public enum SolverAction
 /// Caffe's Solver: owns the train net and test nets (which share its weights), runs <see cref="Step"/> =
 /// iter_size × ForwardBackward, then the method's update; tests, displays and snapshots on schedule.
 /// </summary>
-public abstract class Solver : IDisposable
+public abstract partial class Solver : IDisposable
 {
     private readonly List<Net> _testNets = [];
     private readonly List<float> _losses = [];
@@ -39,31 +37,6 @@ public abstract class Solver : IDisposable
         InitTrainNet();
         InitTestNets();
         Log.Info("Solver scaffolding done.");
-    }
-
-    // As Caffe: with periodic snapshots, find an unwritable snapshot_prefix now rather than after the first N iterations.
-    private void CheckSnapshotWritePermissions()
-    {
-        if (Param.Snapshot <= 0)
-        {
-            return;
-        }
-        string probe = SnapshotFilename(".tempfile");
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(probe));
-        if (folder != null && !Directory.Exists(folder))
-        {
-            throw new CremaException($"solver: cannot write to snapshot_prefix '{Param.SnapshotPrefix}': folder '{folder}' does not exist");
-        }
-        try
-        {
-            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
-            {
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CremaException($"solver: cannot write to snapshot_prefix '{Param.SnapshotPrefix}' ({probe}): {e.Message}", e);
-        }
     }
 
     public SolverParameter Param { get; }
@@ -98,126 +71,6 @@ public abstract class Solver : IDisposable
     public event Action<Solver, float>? IterationCompleted;
 
     public abstract string Type { get; }
-
-    private string ResolvePath(string path)
-    {
-        if (File.Exists(path) || BaseDirectory == null || Path.IsPathRooted(path))
-        {
-            return path;
-        }
-        string alt = Path.Combine(BaseDirectory, path);
-        return File.Exists(alt) ? alt : path;
-    }
-
-    private NetParameter ReadNet(string path)
-    {
-        string resolved = ResolvePath(path);
-        if (!File.Exists(resolved))
-        {
-            throw new CremaException($"solver: net file '{path}' not found");
-        }
-        return ProtoFiles.ReadNetText(resolved);
-    }
-
-    private string? NetFolder(string? path) => path == null ? BaseDirectory : Path.GetDirectoryName(Path.GetFullPath(ResolvePath(path)));
-
-    private void InitTrainNet()
-    {
-        int sources = (Param.TrainNetParam != null ? 1 : 0) + (Param.HasTrainNet ? 1 : 0) + (Param.NetParam != null ? 1 : 0) + (Param.HasNet ? 1 : 0);
-        if (sources == 0)
-        {
-            throw new CremaException("solver: no train net given (set one of net, net_param, train_net, train_net_param)");
-        }
-        if (sources > 1)
-        {
-            throw new CremaException("solver: give exactly one of net, net_param, train_net, train_net_param");
-        }
-        NetParameter netParam;
-        string? file = null;
-        if (Param.TrainNetParam != null)
-        {
-            Log.Info("Creating training net specified in train_net_param.");
-            netParam = Param.TrainNetParam.Clone();
-        }
-        else if (Param.HasTrainNet)
-        {
-            Log.Info($"Creating training net from train_net file: {Param.TrainNet}");
-            file = Param.TrainNet;
-            netParam = ReadNet(file);
-        }
-        else if (Param.NetParam != null)
-        {
-            Log.Info("Creating training net specified in net_param.");
-            netParam = Param.NetParam.Clone();
-        }
-        else
-        {
-            Log.Info($"Creating training net from net file: {Param.Net}");
-            file = Param.Net;
-            netParam = ReadNet(file);
-        }
-        var state = new NetState { Phase = Phase.Train };
-        if (netParam.State != null)
-        {
-            state.MergeFrom(netParam.State);
-        }
-        if (Param.TrainState != null)
-        {
-            state.MergeFrom(Param.TrainState);
-        }
-        state.Phase = Phase.Train;
-        Net = new Net(netParam, state, NetFolder(file));
-    }
-
-    private void InitTestNets()
-    {
-        bool generic = Param.HasNet || Param.NetParam != null;
-        int specific = Param.TestNetParam.Count + Param.TestNet.Count;
-        if (generic ? Param.TestIter.Count < specific : Param.TestIter.Count != specific)
-        {
-            throw new CremaException($"solver: test_iter must be given once per test net ({specific} test net(s), {Param.TestIter.Count} test_iter value(s))");
-        }
-        int genericInstances = Param.TestIter.Count - specific;
-        int total = specific + genericInstances;
-        if (Param.TestState.Count > 0 && Param.TestState.Count != total)
-        {
-            throw new CremaException($"solver: test_state must be unspecified or given once per test net ({total} test net(s), {Param.TestState.Count} test_state value(s))");
-        }
-        if (total > 0 && Param.TestInterval <= 0)
-        {
-            throw new CremaException("solver: test_interval must be > 0 when test nets are given");
-        }
-        var sources = new List<(NetParameter Net, string? File)>();
-        foreach (var p in Param.TestNetParam)
-        {
-            sources.Add((p.Clone(), null));
-        }
-        foreach (string f in Param.TestNet)
-        {
-            sources.Add((ReadNet(f), f));
-        }
-        for (int i = 0; i < genericInstances; i++)
-        {
-            sources.Add(Param.NetParam != null ? (Param.NetParam.Clone(), null) : (ReadNet(Param.Net), Param.Net));
-        }
-        for (int i = 0; i < sources.Count; i++)
-        {
-            var state = new NetState { Phase = Phase.Test };
-            if (sources[i].Net.State != null)
-            {
-                state.MergeFrom(sources[i].Net.State);
-            }
-            if (Param.TestState.Count > 0)
-            {
-                state.MergeFrom(Param.TestState[i]);
-            }
-            state.Phase = Phase.Test;
-            Log.Info($"Creating test net (#{i}) specified by {(sources[i].File != null ? "file " + sources[i].File : "net_param")}");
-            var net = new Net(sources[i].Net, state, NetFolder(sources[i].File));
-            net.ShareTrainedLayersWith(Net);
-            _testNets.Add(net);
-        }
-    }
 
     /// <summary>Trains to max_iter (restoring from <paramref name="resumeFile"/> first if given), snapshotting at the end as Caffe does.</summary>
     public void Solve(string? resumeFile = null)
@@ -402,162 +255,16 @@ public abstract class Solver : IDisposable
     /// <summary>Computes the update from the accumulated gradients and applies it to the weights.</summary>
     protected abstract void ApplyUpdate();
 
-    /// <summary>The learning rate for the current iteration.</summary>
-    public float LearningRate
-    {
-        get
-        {
-            int step = CurrentStep;
-            float rate = LearningRatePolicy.Rate(Param, Iteration, ref step);
-            CurrentStep = step;
-            return rate;
-        }
-    }
-
-    protected string SnapshotFilename(string extension) => $"{Param.SnapshotPrefix}_iter_{Iteration}{extension}";
-
     /// <summary>
-    /// Writes &lt;prefix&gt;_iter_N.caffemodel and .solverstate (or .caffemodel.h5 and .solverstate.h5 with
-    /// snapshot_format HDF5), each to a temporary file, then renamed.
+    /// The learning rate for the current iteration. A method, not a property: it advances the multistep position
+    /// (<see cref="CurrentStep"/>) and logs when it does, as Caffe's GetLearningRate.
     /// </summary>
-    public void Snapshot()
+    public float LearningRate()
     {
-        bool hdf5 = Param.SnapshotFormat == SolverParameter.Types.SnapshotFormat.Hdf5;
-        string modelFile = SnapshotFilename(hdf5 ? ".caffemodel.h5" : ".caffemodel");
-        string stateFile = SnapshotFilename(hdf5 ? ".solverstate.h5" : ".solverstate");
-        if (hdf5)
-        {
-            Log.Info($"Snapshotting to HDF5 file {modelFile}");
-            Net.SaveHdf5(modelFile, Param.SnapshotDiff);
-            Log.Info($"Snapshotting solver state to HDF5 file {stateFile}");
-            var file = new H5File
-            {
-                ["iter"] = Iteration,
-                ["learned_net"] = modelFile,
-                ["current_step"] = CurrentStep,
-            };
-            var history = new H5Group();
-            var blobs = HistoryBlobs();
-            for (int i = 0; i < blobs.Count; i++)
-            {
-                history[i.ToString(CultureInfo.InvariantCulture)] = Hdf5Snapshot.BlobDataset(blobs[i]);
-            }
-            file["history"] = history;
-            // Caffe stores learned_net as a fixed-length string (H5LTmake_dataset_string).
-            Hdf5Snapshot.WriteAtomic(file, stateFile, stringLength: Math.Max(1, System.Text.Encoding.UTF8.GetByteCount(modelFile) + 1));
-            return;
-        }
-        Log.Info($"Snapshotting to binary proto file {modelFile}");
-        Net.Save(modelFile, Param.SnapshotDiff);
-        Log.Info($"Snapshotting solver state to binary proto file {stateFile}");
-        var state = new SolverState { Iter = Iteration, LearnedNet = modelFile, CurrentStep = CurrentStep };
-        state.History.AddRange(HistoryBlobs().Select(h => h.ToProto()));
-        WeightFiles.Write(state, stateFile);
-    }
-
-    /// <summary>Restores iteration, schedule position, history and (via learned_net) weights from a .solverstate or .solverstate.h5.</summary>
-    public void Restore(string stateFile)
-    {
-        if (!File.Exists(stateFile))
-        {
-            throw new CremaException($"{stateFile}: solver state file not found");
-        }
-        if (stateFile.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
-        {
-            RestoreHdf5(stateFile);
-            return;
-        }
-        SolverState state;
-        try
-        {
-            using var stream = File.OpenRead(stateFile);
-            state = SolverState.Parser.ParseFrom(stream);
-        }
-        catch (Google.Protobuf.InvalidProtocolBufferException e)
-        {
-            throw new CremaException($"{stateFile}: not a valid .solverstate: {e.Message}", e);
-        }
-        var history = HistoryBlobs();
-        CheckHistoryCount(stateFile, state.History.Count, history.Count);
-        if (state.HasLearnedNet)
-        {
-            Net.CopyTrainedLayersFrom(LearnedNetPath(stateFile, state.LearnedNet));
-        }
-        for (int i = 0; i < history.Count; i++)
-        {
-            try
-            {
-                history[i].FromProto(state.History[i], reshape: false);
-            }
-            catch (ArgumentException e)
-            {
-                throw new CremaException($"{stateFile}: history blob {i}: {e.Message}", e);
-            }
-        }
-        Iteration = state.Iter;
-        CurrentStep = state.CurrentStep;
-    }
-
-    private void RestoreHdf5(string stateFile)
-    {
-        using var file = Hdf5Snapshot.Open(stateFile, "solver state file (.solverstate.h5)");
-        try
-        {
-            foreach (string name in (string[])["iter", "current_step", "history"])
-            {
-                if (!file.LinkExists(name))
-                {
-                    throw new CremaException($"{stateFile}: not a Caffe HDF5 solver state: it has no '{name}'");
-                }
-            }
-            var group = file.Group("history");
-            var history = HistoryBlobs();
-            CheckHistoryCount(stateFile, Hdf5Snapshot.ChildNames(group).Count, history.Count);
-            int iter = Hdf5Snapshot.ReadInt(file, "iter");
-            int step = Hdf5Snapshot.ReadInt(file, "current_step");
-            if (file.LinkExists("learned_net"))
-            {
-                Net.CopyTrainedLayersFrom(LearnedNetPath(stateFile, Hdf5Snapshot.ReadString(file, "learned_net")));
-            }
-            for (int i = 0; i < history.Count; i++)
-            {
-                string name = i.ToString(CultureInfo.InvariantCulture);
-                if (!group.LinkExists(name))
-                {
-                    throw new CremaException($"{stateFile}: history blob {i} is missing");
-                }
-                Hdf5Snapshot.ReadBlob(group, name, history[i], $"{stateFile}: history blob {i}");
-            }
-            Iteration = iter;
-            CurrentStep = step;
-        }
-        catch (Exception e) when (e is not CremaException)
-        {
-            throw new CremaException($"{stateFile}: cannot read HDF5 solver state: {e.Message}", e);
-        }
-    }
-
-    private void CheckHistoryCount(string stateFile, int stored, int needed)
-    {
-        if (stored != needed)
-        {
-            throw new CremaException($"{stateFile}: holds {stored} history blobs, but a {Type} solver for this net needs {needed}; was it written for another net or solver type?");
-        }
-    }
-
-    // learned_net is stored as written (often relative to the training folder); fall back to the state file's folder.
-    private static string LearnedNetPath(string stateFile, string learned)
-    {
-        if (string.IsNullOrWhiteSpace(learned))
-        {
-            throw new CremaException($"{stateFile}: learned_net is empty; the state names no .caffemodel to restore the weights from");
-        }
-        if (File.Exists(learned))
-        {
-            return learned;
-        }
-        string alt = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(stateFile)) ?? ".", Path.GetFileName(learned));
-        return File.Exists(alt) ? alt : learned;
+        int step = CurrentStep;
+        float rate = LearningRatePolicy.Rate(Param, Iteration, ref step);
+        CurrentStep = step;
+        return rate;
     }
 
     /// <summary>The per-parameter state saved in .solverstate, in Caffe's order.</summary>

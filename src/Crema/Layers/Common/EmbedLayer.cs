@@ -29,21 +29,7 @@ public sealed class EmbedLayer(LayerParameter param) : Layer(param)
         _numOutput = (int)p.NumOutput;
         _inputDim = (int)p.InputDim;
         _biasTerm = p.BiasTerm;
-        if (Blobs.Count > 0)
-        {
-            Check(Blobs.Count == (_biasTerm ? 2 : 1), $"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
-            Check(Blobs[0].Count == _inputDim * _numOutput,
-                $"weight shape ({Blobs[0].ShapeString()}) does not match the expected ({_inputDim}, {_numOutput})");
-            Check(!_biasTerm || Blobs[1].Count == _numOutput, $"bias shape ({Blobs[^1].ShapeString()}) does not match the expected ({_numOutput})");
-            return;
-        }
-        Blobs.Add(new Blob(_inputDim, _numOutput));
-        Filler.Fill(Blobs[0], p.WeightFiller);
-        if (_biasTerm)
-        {
-            Blobs.Add(new Blob(_numOutput));
-            Filler.Fill(Blobs[1], p.BiasFiller);
-        }
+        AdoptOrCreateWeights([_inputDim, _numOutput], p.WeightFiller, _biasTerm ? [_numOutput] : null, p.BiasFiller);
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)

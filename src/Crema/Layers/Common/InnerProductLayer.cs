@@ -37,32 +37,8 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
         _biasTerm = p.BiasTerm;
         _transpose = p.Transpose;
         int[] weightShape = _transpose ? [_k, _numOutput] : [_numOutput, _k];
-        if (Blobs.Count > 0)
-        {
-            Check(Blobs.Count == (_biasTerm ? 2 : 1), _biasTerm ? "expected 2 learnable blobs (weights, bias)" : "expected 1 learnable blob (weights; bias_term is false)");
-            // Caffe's legacy files store W as (1, 1, N, K) and b as (1, 1, 1, N): accept the right count, keep the canonical shape.
-            if (Blobs[0].Count != _numOutput * _k)
-            {
-                throw Error($"weight shape ({string.Join(", ", Blobs[0].Shape)}) does not match the expected ({string.Join(", ", weightShape)})");
-            }
-            if (_biasTerm && Blobs[1].Count != _numOutput)
-            {
-                throw Error($"bias shape ({string.Join(", ", Blobs[1].Shape)}) does not match the expected ({_numOutput})");
-            }
-            Blobs[0].Reshape(weightShape);
-            if (_biasTerm)
-            {
-                Blobs[1].Reshape(_numOutput);
-            }
-            return;
-        }
-        Blobs.Add(new Blob(weightShape));
-        Filler.Fill(Blobs[0], p.WeightFiller);
-        if (_biasTerm)
-        {
-            Blobs.Add(new Blob(_numOutput));
-            Filler.Fill(Blobs[1], p.BiasFiller);
-        }
+        // Caffe's legacy files store W as (1, 1, N, K) and b as (1, 1, 1, N): adopted and given the canonical shape.
+        AdoptOrCreateWeights(weightShape, p.WeightFiller, _biasTerm ? [_numOutput] : null, p.BiasFiller);
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)

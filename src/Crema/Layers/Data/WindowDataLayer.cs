@@ -63,7 +63,7 @@ public sealed class WindowDataLayer : PrefetchingDataLayer
 
         if (t.HasMeanFile)
         {
-            var mean = DataTransformer.LoadMean(t.MeanFile);
+            using var mean = DataTransformer.LoadMean(t.MeanFile);
             // Caffe centres the crop in the mean image with one offset, (mean width − crop) / 2, for both axes.
             Check(mean.Channels == _channels && mean.Width >= Crop && mean.Height >= Crop + ((mean.Width - Crop) / 2),
                 $"mean_file '{t.MeanFile}' is {mean.Channels}×{mean.Height}×{mean.Width}; it needs {_channels} channels and at least {Crop}×{Crop}");

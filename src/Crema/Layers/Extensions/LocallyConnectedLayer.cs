@@ -48,22 +48,7 @@ public sealed class LocallyConnectedLayer(LayerParameter param) : Layer(param)
 
         int[] weightShape = [_numOutput, 1, _kernelDim, _locations];
         int[] biasShape = [1, 1, _numOutput, _locations];
-        if (Blobs.Count > 0)
-        {
-            Check(Blobs.Count == (_biasTerm ? 2 : 1), $"expected {(_biasTerm ? 2 : 1)} learnable blob(s), got {Blobs.Count}");
-            Check(Blobs[0].Shape.SequenceEqual(weightShape),
-                $"weight shape {Blobs[0].ShapeString()} does not match ({string.Join(", ", weightShape)}) for input {_channels}x{_height}x{_width}");
-            Check(!_biasTerm || Blobs[1].Shape.SequenceEqual(biasShape),
-                $"bias shape {Blobs[_biasTerm ? 1 : 0].ShapeString()} does not match ({string.Join(", ", biasShape)})");
-            return;
-        }
-        Blobs.Add(new Blob(weightShape));
-        Filler.Fill(Blobs[0], p.WeightFiller);
-        if (_biasTerm)
-        {
-            Blobs.Add(new Blob(biasShape));
-            Filler.Fill(Blobs[1], p.BiasFiller);
-        }
+        AdoptOrCreateWeights(weightShape, p.WeightFiller, _biasTerm ? biasShape : null, p.BiasFiller, $" for input {_channels}x{_height}x{_width}");
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)

@@ -42,7 +42,7 @@ public sealed class HingeLossLayer : LossLayer
         var t = _margins.Data;
         for (int n = 0; n < _num; n++)
         {
-            int c = CheckedLabel(label[n]);
+            int c = CheckedLabel(label[n], _dim);
             for (int k = 0; k < _dim; k++)
             {
                 float signed = k == c ? -x[n * _dim + k] : x[n * _dim + k];
@@ -68,7 +68,7 @@ public sealed class HingeLossLayer : LossLayer
         float scale = top[0].Diff[0] / Math.Max(1, _num);
         for (int n = 0; n < _num; n++)
         {
-            int c = CheckedLabel(label[n]);
+            int c = CheckedLabel(label[n], _dim);
             for (int k = 0; k < _dim; k++)
             {
                 int i = n * _dim + k;
@@ -77,15 +77,5 @@ public sealed class HingeLossLayer : LossLayer
                 dx[i] = (k == c ? -active : active) * scale;
             }
         }
-    }
-
-    private int CheckedLabel(float value)
-    {
-        int c = (int)value;
-        if (c < 0 || c >= _dim)
-        {
-            throw Error($"label {value} out of range [0, {_dim - 1}] for {_dim} classes");
-        }
-        return c;
     }
 }

@@ -100,7 +100,7 @@ public sealed class InfogainLossLayer : LossLayer
         {
             for (int i = 0; i < _inner; i++)
             {
-                int c = CheckedLabel(label[o * _inner + i]);
+                int c = CheckedLabel(label[o * _inner + i], _channels, _hasIgnoreLabel ? _ignoreLabel : null);
                 if (c < 0)
                 {
                     continue;
@@ -144,7 +144,7 @@ public sealed class InfogainLossLayer : LossLayer
         {
             for (int i = 0; i < _inner; i++)
             {
-                int c = CheckedLabel(label[o * _inner + i]);
+                int c = CheckedLabel(label[o * _inner + i], _channels, _hasIgnoreLabel ? _ignoreLabel : null);
                 for (int l = 0; l < _channels; l++)
                 {
                     int k = (o * _channels + l) * _inner + i;
@@ -158,20 +158,5 @@ public sealed class InfogainLossLayer : LossLayer
         }
         float scale = top[0].Diff[0] / Normalizer(_normalization, _outer, _inner, valid);
         System.Numerics.Tensors.TensorPrimitives.Multiply(dx, scale, dx);
-    }
-
-    // The class index, or −1 for the ignore label.
-    private int CheckedLabel(float value)
-    {
-        int c = (int)value;
-        if (_hasIgnoreLabel && c == _ignoreLabel)
-        {
-            return -1;
-        }
-        if (c < 0 || c >= _channels)
-        {
-            throw Error($"label {value} out of range [0, {_channels - 1}] for {_channels} classes");
-        }
-        return c;
     }
 }

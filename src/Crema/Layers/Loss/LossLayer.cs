@@ -24,6 +24,24 @@ public abstract class LossLayer : Layer
         top[0].Reshape(ReadOnlySpan<int>.Empty);
     }
 
+    /// <summary>
+    /// The class index a label value names among <paramref name="classes"/>, or −1 when it is <paramref name="ignoreLabel"/>;
+    /// any other value out of range is an error naming the layer.
+    /// </summary>
+    protected int CheckedLabel(float value, int classes, int? ignoreLabel = null)
+    {
+        int c = (int)value;
+        if (c == ignoreLabel)
+        {
+            return -1;
+        }
+        if (c < 0 || c >= classes)
+        {
+            throw Error($"label {value} out of range [0, {classes - 1}] for {classes} classes");
+        }
+        return c;
+    }
+
     protected void CheckSameBatch(Blob predictions, Blob targets)
     {
         int n0 = predictions.NumAxes > 0 ? predictions.ShapeAt(0) : 1;

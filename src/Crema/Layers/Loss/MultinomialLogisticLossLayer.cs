@@ -31,7 +31,7 @@ public sealed class MultinomialLogisticLossLayer : LossLayer
         double loss = 0;
         for (int n = 0; n < _num; n++)
         {
-            loss -= Math.Log(Math.Max(p[n * _dim + CheckedLabel(label[n])], LogThreshold));
+            loss -= Math.Log(Math.Max(p[n * _dim + CheckedLabel(label[n], _dim)], LogThreshold));
         }
         top[0].Data[0] = (float)(loss / Math.Max(1, _num));
     }
@@ -50,18 +50,8 @@ public sealed class MultinomialLogisticLossLayer : LossLayer
         float scale = -top[0].Diff[0] / Math.Max(1, _num);
         for (int n = 0; n < _num; n++)
         {
-            int k = n * _dim + CheckedLabel(label[n]);
+            int k = n * _dim + CheckedLabel(label[n], _dim);
             dx[k] = scale / Math.Max(p[k], LogThreshold);
         }
-    }
-
-    private int CheckedLabel(float value)
-    {
-        int c = (int)value;
-        if (c < 0 || c >= _dim)
-        {
-            throw Error($"label {value} out of range [0, {_dim - 1}] for {_dim} classes");
-        }
-        return c;
     }
 }

@@ -69,7 +69,7 @@ public sealed class SoftmaxWithLossLayer : LossLayer
         {
             for (int i = 0; i < _inner; i++)
             {
-                int c = CheckedLabel(label[o * _inner + i]);
+                int c = CheckedLabel(label[o * _inner + i], _channels, _hasIgnoreLabel ? _ignoreLabel : null);
                 if (c < 0)
                 {
                     continue;
@@ -102,7 +102,7 @@ public sealed class SoftmaxWithLossLayer : LossLayer
         {
             for (int i = 0; i < _inner; i++)
             {
-                int c = CheckedLabel(label[o * _inner + i]);
+                int c = CheckedLabel(label[o * _inner + i], _channels, _hasIgnoreLabel ? _ignoreLabel : null);
                 if (c < 0)
                 {
                     for (int k = 0; k < _channels; k++)
@@ -117,20 +117,5 @@ public sealed class SoftmaxWithLossLayer : LossLayer
         }
         float scale = top[0].Diff[0] / Normalizer(_normalization, _outer, _inner, valid);
         System.Numerics.Tensors.TensorPrimitives.Multiply(diff, scale, diff);
-    }
-
-    // The class index, or −1 for the ignore label.
-    private int CheckedLabel(float value)
-    {
-        int c = (int)value;
-        if (_hasIgnoreLabel && c == _ignoreLabel)
-        {
-            return -1;
-        }
-        if (c < 0 || c >= _channels)
-        {
-            throw Error($"label {value} out of range [0, {_channels - 1}] for {_channels} classes");
-        }
-        return c;
     }
 }

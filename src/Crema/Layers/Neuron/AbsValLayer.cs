@@ -12,8 +12,8 @@ public sealed class AbsValLayer : NeuronLayer
     // |x| loses the sign backward needs; Caffe refuses in-place AbsVal, we keep a copy of x instead.
     protected override bool NeedsInputForBackward => true;
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Abs(x, y);
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Abs(x, y);
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.AbsBackward(x, dy, dx);
 }

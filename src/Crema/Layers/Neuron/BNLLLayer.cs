@@ -10,8 +10,8 @@ public sealed class BNLLLayer : NeuronLayer
 
     protected override bool NeedsInputForBackward => true;
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.BnllForward(x, y);
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.BnllForward(x, y);
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.BnllBackward(x, dy, dx);
 }

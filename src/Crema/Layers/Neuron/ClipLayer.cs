@@ -24,8 +24,8 @@ public sealed class ClipLayer : NeuronLayer
         Check(_min <= _max, $"clip_param min {_min} is greater than max {_max}");
     }
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Clamp(x, _min, _max, y);
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Clamp(x, _min, _max, y);
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.ClipBackward(x, dy, dx, _min, _max);
 }

@@ -32,7 +32,7 @@ public sealed class DropoutLayer : NeuronLayer
         _mask.ReshapeLike(bottom[0]);
     }
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y)
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y)
     {
         if (Phase == Phase.Train)
         {
@@ -47,7 +47,7 @@ public sealed class DropoutLayer : NeuronLayer
         }
     }
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         if (Phase == Phase.Train)
         {

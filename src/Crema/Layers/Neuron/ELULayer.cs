@@ -15,8 +15,8 @@ public sealed class ELULayer : NeuronLayer
 
     public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) => _alpha = Param.EluParam?.Alpha ?? 1f;
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.EluForward(x, y, _alpha);
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.EluForward(x, y, _alpha);
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.EluBackward(x, y, dy, dx, _alpha);
 }

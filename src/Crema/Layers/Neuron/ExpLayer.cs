@@ -22,7 +22,7 @@ public sealed class ExpLayer : NeuronLayer
         _outerScale = p.Shift == 0 ? 1f : MathF.Exp(logBase * p.Shift);
     }
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y)
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y)
     {
         TensorPrimitives.Multiply(x, _innerScale, y);
         TensorPrimitives.Exp(y, y);
@@ -32,7 +32,7 @@ public sealed class ExpLayer : NeuronLayer
         }
     }
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         TensorPrimitives.Multiply(dy, y, dx);
         if (_innerScale != 1)

@@ -25,7 +25,7 @@ public sealed class LogLayer : NeuronLayer
         _shift = p.Shift;
     }
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y)
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y)
     {
         Kernels.Activations.Affine(x, y, _scale, _shift);
         TensorPrimitives.Log(y, y);
@@ -35,6 +35,6 @@ public sealed class LogLayer : NeuronLayer
         }
     }
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.LogBackward(x, dy, dx, _scale * _baseScale, _scale, _shift);
 }

@@ -43,14 +43,14 @@ public abstract class NeuronLayer : Layer
         {
             bottom[0].Data.CopyTo(_savedInput.Data);
         }
-        Forward(bottom[0].Data, top[0].Data);
+        ForwardValues(bottom[0].Data, top[0].Data);
     }
 
     protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {
         if (propagateDown[0])
         {
-            Backward(Input(bottom, top), top[0].Data, top[0].Diff, bottom[0].Diff);
+            BackwardValues(Input(bottom, top), top[0].Data, top[0].Diff, bottom[0].Diff);
         }
     }
 
@@ -58,11 +58,20 @@ public abstract class NeuronLayer : Layer
     protected ReadOnlySpan<float> Input(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) =>
         NeedsInputForBackward && IsInPlace(bottom, top) ? _savedInput.Data : bottom[0].Data;
 
-    /// <summary>y = f(x). <paramref name="y"/> may be the same memory as <paramref name="x"/>.</summary>
-    protected abstract void Forward(ReadOnlySpan<float> x, Span<float> y);
+    /// <summary>y = f(x). <paramref name="y"/> may be the same memory as <paramref name="x"/>. (Not named Forward: it would hide <see cref="Layer.Forward"/>.)</summary>
+    protected abstract void ForwardValues(ReadOnlySpan<float> x, Span<float> y);
 
     /// <summary>dx = f'(x)·dy. <paramref name="dx"/> may be the same memory as <paramref name="dy"/>, and y as x when in place
     /// (x is the saved input when <see cref="NeedsInputForBackward"/>).</summary>
-    protected virtual void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected virtual void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         throw Error("has no backward pass");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _savedInput.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

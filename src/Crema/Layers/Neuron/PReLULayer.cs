@@ -62,7 +62,7 @@ public sealed class PReLULayer : NeuronLayer
     }
 
     // x, y: (N, C, dim); one slope per C (or slope 0 for all).
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y)
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y)
     {
         var slopes = Blobs[0].Data;
         for (int n = 0, offset = 0; n < _num; n++)

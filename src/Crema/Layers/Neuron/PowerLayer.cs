@@ -36,7 +36,7 @@ public sealed class PowerLayer : NeuronLayer
         }
     }
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y)
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y)
     {
         if (_diffScale == 0)
         {
@@ -55,7 +55,7 @@ public sealed class PowerLayer : NeuronLayer
         }
     }
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         if (_diffScale == 0 || _power == 1)
         {

@@ -16,8 +16,8 @@ public sealed class ReLULayer : NeuronLayer
     public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) =>
         _negativeSlope = Param.ReluParam?.NegativeSlope ?? 0f;
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.ReluForward(x, y, _negativeSlope);
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.ReluForward(x, y, _negativeSlope);
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.ReluBackward(x, dy, dx, _negativeSlope);
 }

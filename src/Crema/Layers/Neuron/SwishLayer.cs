@@ -21,7 +21,7 @@ public sealed class SwishLayer : NeuronLayer
         _sigmoid.ReshapeLike(bottom[0]);
     }
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y)
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y)
     {
         var s = _sigmoid.Data;
         TensorPrimitives.Multiply(x, _beta, s);
@@ -29,6 +29,6 @@ public sealed class SwishLayer : NeuronLayer
         TensorPrimitives.Multiply(x, s, y);
     }
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.SwishBackward(y, _sigmoid.Data, dy, dx, _beta);
 }

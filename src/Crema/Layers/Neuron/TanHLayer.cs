@@ -9,8 +9,8 @@ public sealed class TanHLayer : NeuronLayer
 {
     public TanHLayer(LayerParameter param) : base(param) { }
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
 
-    protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
+    protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) =>
         Kernels.Activations.TanhBackward(y, dy, dx);
 }

@@ -13,5 +13,5 @@ public sealed class ThresholdLayer : NeuronLayer
     public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) =>
         _threshold = Param.ThresholdParam?.Threshold ?? 0f;
 
-    protected override void Forward(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.ThresholdForward(x, y, _threshold);
+    protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y) => Kernels.Activations.ThresholdForward(x, y, _threshold);
 }

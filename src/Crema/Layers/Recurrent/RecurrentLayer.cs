@@ -87,8 +87,8 @@ public abstract class RecurrentLayer(LayerParameter param) : Layer(param)
             foreach (var (_, shape, isBias) in specs)
             {
                 var blob = new Blob(shape);
-                Filler.Fill(blob, isBias ? p.BiasFiller : p.WeightFiller);
                 Blobs.Add(blob);
+                Filler.Fill(blob, isBias ? p.BiasFiller : p.WeightFiller);
             }
         }
         for (int i = 0; i < StateCount; i++)

@@ -20,10 +20,10 @@ public sealed class ParameterLayer : Layer
         {
             Check(d >= 0 && d <= int.MaxValue, $"shape has invalid dimension {d}");
         }
-        var expected = new Blob();
-        expected.Reshape(shape);
         if (Blobs.Count > 0)
         {
+            using var expected = new Blob();
+            expected.Reshape(shape);
             Check(Blobs.Count == 1, $"expects 1 parameter blob, got {Blobs.Count}");
             Check(Blobs[0].ShapeEquals(expected),
                 $"parameter blob shape ({string.Join(", ", Blobs[0].Shape)}) does not match parameter_param.shape ({string.Join(", ", expected.Shape)})");
@@ -31,7 +31,9 @@ public sealed class ParameterLayer : Layer
         else
         {
             // Zeros, as Caffe leaves fresh memory; the solver or a weights file gives the values.
-            Blobs.Add(expected);
+            var blob = new Blob();
+            Blobs.Add(blob);
+            blob.Reshape(shape);
         }
     }
 

@@ -8,8 +8,9 @@ namespace Crema.Layers;
 /// <summary>
 /// What Convolution and Deconvolution share (Caffe's BaseConvolutionLayer): parameters, learnable blobs, shapes, and the
 /// per-image GEMMs. "Conv input/output" below are the convolution's own sides: for Deconvolution they are top and bottom.
+/// How images are split across threads, and the per-thread scratch and gradient accumulators, are in ConvolutionLayerBase.Parts.cs.
 /// </summary>
-public abstract class ConvolutionLayerBase : Layer
+public abstract partial class ConvolutionLayerBase : Layer
 {
     private ConvolutionGeometry _geometry = null!;
     private int _numOutput;
@@ -23,25 +24,6 @@ public abstract class ConvolutionLayerBase : Layer
     private int[] _convInShape = [];
     private int[] _convOutShape = [];
     private int[] _topShape = [];
-    // Column buffers (one group of one image, per running part) and Convolution's per-part transposed weight-gradient
-    // accumulators ((group, kernel dim, out channels / group), see WeightGemmTransposed) come from ScratchPool while the
-    // layer runs; per part > 0, Deconvolution's weight and every layer's bias accumulators are the layer's own. Parts are
-    // reduced in part order.
-    private int _colCount;
-    private int _parts;
-    private float[][] _weightDiffT = [];
-    // Wᵀ per group, (group, kernel dim, out channels / group), while BackwardGemm may run (Convolution's backward,
-    // Deconvolution's forward), for small weights only: a plain GEMM on it beats one that packs the transposed weights
-    // again for every small image (LeNet conv2's bottom gradient: 215 -> 257 GFLOP/s); big layers' GEMMs amortise the
-    // packing and would pay in memory.
-    private float[]? _weightsT;
-    private float[][] _weightDiffParts = [];
-    private float[][] _biasDiffParts = [];
-    /// <summary>
-    /// Above this many weights the transposed copies above are not worth their memory (CaffeNet conv2–5: 7 MiB at peak).
-    /// Settable so tests can take either path on small layers.
-    /// </summary>
-    internal int SmallWeights { get; set; } = 1 << 18;
     private readonly ImageWork _work;
 
     private protected ConvolutionLayerBase(LayerParameter param) : base(param) => _work = new ImageWork(this);
@@ -89,34 +71,7 @@ public abstract class ConvolutionLayerBase : Layer
 
         // weights: (conv out channels, conv in channels / group, kernel…); bias: (num_output)
         int[] weightShape = [_convOutChannels, _convInChannels / _group, .. _geometry.Kernel];
-        if (Blobs.Count > 0)
-        {
-            Check(Blobs.Count == (_biasTerm ? 2 : 1), _biasTerm ? "expected 2 learnable blobs (weights, bias)" : "expected 1 learnable blob (weights; bias_term is false)");
-            AdoptLoadedShape(Blobs[0], weightShape, "weight");
-            if (_biasTerm)
-            {
-                AdoptLoadedShape(Blobs[1], [_numOutput], "bias");
-            }
-            return;
-        }
-        Blobs.Add(new Blob(weightShape));
-        Filler.Fill(Blobs[0], p.WeightFiller);
-        if (_biasTerm)
-        {
-            Blobs.Add(new Blob(_numOutput));
-            Filler.Fill(Blobs[1], p.BiasFiller);
-        }
-    }
-
-    // Loaded blobs must have the expected shape; legacy 4-D forms that differ only by leading 1s, e.g. bias (1, 1, 1, N), are reshaped.
-    private void AdoptLoadedShape(Blob blob, int[] expected, string what)
-    {
-        var actual = blob.Shape.SkipWhile(d => d == 1).ToArray();
-        if (!actual.AsSpan().SequenceEqual(expected.AsSpan(expected.TakeWhile(d => d == 1).Count())))
-        {
-            throw Error($"{what} shape ({string.Join(", ", blob.Shape)}) does not match the expected ({string.Join(", ", expected)})");
-        }
-        blob.Reshape(expected);
+        AdoptOrCreateWeights(weightShape, p.WeightFiller, _biasTerm ? [_numOutput] : null, p.BiasFiller);
     }
 
     public override void Reshape(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
@@ -175,18 +130,7 @@ public abstract class ConvolutionLayerBase : Layer
         {
             _convOutSpatialDim *= d;
         }
-        _colCount = g.Is1x1 ? 0 : _kernelDim * _convOutSpatialDim;
-        _parts = Math.Max(1, Math.Min(WorkerPool.Threads, Num));
-        if (_weightDiffT.Length < _parts)
-        {
-            Array.Resize(ref _weightDiffT, _parts);
-            Array.Resize(ref _weightDiffParts, _parts);
-            Array.Resize(ref _biasDiffParts, _parts);
-        }
-        for (int t = 1; t < _parts; t++)
-        {
-            _biasDiffParts[t] ??= new float[_numOutput];
-        }
+        ReshapeParts(g.Is1x1 ? 0 : _kernelDim * _convOutSpatialDim);
     }
 
     /// <summary>Forward of images [n0, n1) of bottom/top pair <paramref name="index"/>, with the part's column buffer.</summary>
@@ -198,163 +142,6 @@ public abstract class ConvolutionLayerBase : Layer
     /// </summary>
     private protected abstract void BackwardImages(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom,
         int index, int n0, int n1, Span<float> col, Span<float> weightDiff, Span<float> biasDiff);
-
-    // Images split into equal contiguous runs, one per thread, when that keeps the threads evenly loaded; otherwise one
-    // part, whose GEMMs use the threads themselves (batch 1, or 3 images on 2 threads).
-    private int ImageParts()
-    {
-        int parts = Math.Min(_parts, Math.Min(WorkerPool.Threads, Num));
-        return parts > 1 && (Num % parts == 0 || Num >= 4 * parts) ? parts : 1;
-    }
-
-    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
-    {
-        if (ReverseDimensions)
-        {
-            TransposeWeights();
-        }
-        _work.Set(bottom, top, null);
-        for (int i = 0; i < bottom.Count; i++)
-        {
-            _work.Index = i;
-            WorkerPool.Run(ImageParts(), _work);
-        }
-        _work.Set(null, null, null);
-        ReleaseTransposedWeights();
-    }
-
-    private void TransposeWeights()
-    {
-        if (Blobs[0].Count > SmallWeights)
-        {
-            return;
-        }
-        int m = _convOutChannels / _group, size = m * _kernelDim;
-        _weightsT = ScratchPool.Shared.Rent(Blobs[0].Count);
-        var w = Blobs[0].Data;
-        for (int g = 0; g < _group; g++)
-        {
-            var wT = _weightsT.AsSpan(g * size, size);
-            wT.Clear();
-            AddTransposed(w.Slice(g * size, size), m, _kernelDim, wT);
-        }
-    }
-
-    private void ReleaseTransposedWeights()
-    {
-        if (_weightsT is not null)
-        {
-            ScratchPool.Shared.Return(_weightsT);
-            _weightsT = null;
-        }
-    }
-
-    protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
-    {
-        int parts = ImageParts();
-        bool weightGrad = ShouldComputeParamGradient(0);
-        bool biasGrad = _biasTerm && ShouldComputeParamGradient(1);
-        int weights = Blobs[0].Count;
-        // Convolution with small weights accumulates every part's weight gradient transposed (see WeightGemmTransposed);
-        // otherwise part 0 adds into the diff itself and parts > 0 into their own accumulators.
-        bool transposed = TransposedWeightGradient = weightGrad && !ReverseDimensions && weights <= SmallWeights;
-        for (int t = 0; t < parts; t++)
-        {
-            if (transposed)
-            {
-                _weightDiffT[t] = ScratchPool.Shared.Rent(weights);
-                _weightDiffT[t].AsSpan(0, weights).Clear();
-            }
-            else if (weightGrad && t > 0)
-            {
-                _weightDiffParts[t] = ScratchPool.Shared.Rent(weights);
-                _weightDiffParts[t].AsSpan(0, weights).Clear();
-            }
-            if (t > 0)
-            {
-                _biasDiffParts[t].AsSpan().Clear();
-            }
-        }
-        if (!ReverseDimensions && propagateDown.Contains(true))
-        {
-            TransposeWeights();
-        }
-        _work.Set(top, bottom, propagateDown);
-        for (int i = 0; i < top.Count; i++)
-        {
-            _work.Index = i;
-            WorkerPool.Run(parts, _work);
-        }
-        _work.Set(null, null, null);
-        ReleaseTransposedWeights();
-        // Fixed reduction order (part 0, 1, …) whatever thread finished first: bit-identical runs.
-        if (transposed)
-        {
-            int m = _convOutChannels / _group;
-            for (int t = 0; t < parts; t++)
-            {
-                for (int g = 0; g < _group; g++)
-                {
-                    int offset = g * m * _kernelDim;
-                    AddTransposed(_weightDiffT[t].AsSpan(offset, m * _kernelDim), _kernelDim, m, Blobs[0].Diff.Slice(offset, m * _kernelDim));
-                }
-                ScratchPool.Shared.Return(_weightDiffT[t]);
-                _weightDiffT[t] = null!;
-            }
-        }
-        for (int t = 1; t < parts; t++)
-        {
-            if (weightGrad && !transposed)
-            {
-                var dw = Blobs[0].Diff;
-                TensorPrimitives.Add(dw, _weightDiffParts[t].AsSpan(0, weights), dw);
-                ScratchPool.Shared.Return(_weightDiffParts[t]);
-                _weightDiffParts[t] = null!;
-            }
-            if (biasGrad)
-            {
-                var db = Blobs[1].Diff;
-                TensorPrimitives.Add(db, _biasDiffParts[t], db);
-            }
-        }
-    }
-
-    // The per-part body of Forward/Backward, allocated once per layer (no closure per call).
-    private sealed class ImageWork(ConvolutionLayerBase layer) : IPartitionedWork
-    {
-        private IReadOnlyList<Blob>? _from, _to;
-        private IReadOnlyList<bool>? _propagateDown;
-        public int Index;
-
-        public void Set(IReadOnlyList<Blob>? from, IReadOnlyList<Blob>? to, IReadOnlyList<bool>? propagateDown) =>
-            (_from, _to, _propagateDown) = (from, to, propagateDown);
-
-        public void RunPart(int part, int parts)
-        {
-            var (n0, n1) = WorkerPool.Slice(layer.Num, part, parts);
-            float[]? colArray = layer._colCount > 0 ? ScratchPool.Shared.Rent(layer._colCount) : null;
-            try
-            {
-                Span<float> col = colArray.AsSpan(0, layer._colCount);
-                if (_propagateDown is null)
-                {
-                    layer.ForwardImages(_from!, _to!, Index, n0, n1, col);
-                    return;
-                }
-                Span<float> weightDiff = layer.TransposedWeightGradient ? layer._weightDiffT[part]
-                    : part == 0 ? layer.Blobs[0].Diff : layer._weightDiffParts[part];
-                Span<float> biasDiff = !layer._biasTerm ? default : part == 0 ? layer.Blobs[1].Diff : layer._biasDiffParts[part];
-                layer.BackwardImages(_from!, _propagateDown, _to!, Index, n0, n1, col, weightDiff, biasDiff);
-            }
-            finally
-            {
-                if (colArray is not null)
-                {
-                    ScratchPool.Shared.Return(colArray);
-                }
-            }
-        }
-    }
 
     // The column matrix (kernel dim, conv out spatial) of group g of one conv-input image: im2col of the group's channels
     // into colBuffer (one group's worth), or the input itself for 1×1 kernels. skipIm2Col: colBuffer already holds it.
@@ -441,29 +228,6 @@ public abstract class ConvolutionLayerBase : Layer
             var col = GroupColumns(input, g, colBuffer);
             Gemm.Sgemm(false, true, _kernelDim, m, _convOutSpatialDim, 1f, col,
                 outputDiff.Slice(g * outputOffset, outputOffset), 1f, weightDiffT.Slice(g * weightOffset, weightOffset));
-        }
-    }
-
-    // dst (cols, rows) += src (rows, cols)ᵀ, in 16×16 blocks so both sides stay in cache.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void AddTransposed(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
-    {
-        const int Block = 16;
-        for (int r0 = 0; r0 < rows; r0 += Block)
-        {
-            int r1 = Math.Min(r0 + Block, rows);
-            for (int c0 = 0; c0 < cols; c0 += Block)
-            {
-                int c1 = Math.Min(c0 + Block, cols);
-                for (int c = c0; c < c1; c++)
-                {
-                    var d = dst.Slice(c * rows, rows);
-                    for (int r = r0; r < r1; r++)
-                    {
-                        d[r] += src[(r * cols) + c];
-                    }
-                }
-            }
         }
     }
 

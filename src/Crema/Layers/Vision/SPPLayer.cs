@@ -40,15 +40,15 @@ public sealed class SPPLayer(LayerParameter param) : Layer(param)
         {
             // The pyramid's kernels depend on the input size: rebuild the pooling layers when it changes.
             (_height, _width) = (b.Height, b.Width);
-            _levels.Clear();
-            _levelTops.Clear();
+            DisposeLevels();
             for (int level = 0; level < PyramidHeight; level++)
             {
                 var pooling = new PoolingLayer(LevelParam(level)) { Phase = Phase };
-                Blob[] levelTop = [new Blob()];
-                pooling.SetUp(bottom, levelTop);
                 _levels.Add(pooling);
-                _levelTops.Add(levelTop);
+#pragma warning disable CA2000 // owned by _levelTops, freed in DisposeLevels (the analyzer does not follow it into the array)
+                _levelTops.Add([new Blob()]);
+#pragma warning restore CA2000
+                pooling.SetUp(bottom, _levelTops[^1]);
             }
         }
         int total = 0;
@@ -127,5 +127,29 @@ public sealed class SPPLayer(LayerParameter param) : Layer(param)
             _levels[level].Backward(_levelTops[level], PropagateTrue, _bottomViewList);
             System.Numerics.Tensors.TensorPrimitives.Add(dx, _bottomView.Diff, dx);
         }
+    }
+
+    private void DisposeLevels()
+    {
+        foreach (var level in _levels)
+        {
+            level.Dispose();
+        }
+        foreach (var levelTop in _levelTops)
+        {
+            levelTop[0].Dispose();
+        }
+        _levels.Clear();
+        _levelTops.Clear();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            DisposeLevels();
+            _bottomView.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

@@ -155,12 +155,22 @@ public sealed class DataLayerTests : IDisposable
     }
 
     [Fact]
-    public void Backward_WithPropagateDown_HasNothingToDo()
+    public void Backward_HasNoBottomsAndLeavesTheTopsAlone()
     {
         using var layer = new DataLayer(Param(WriteSevenRecords(), 2));
         var data = new Blob();
         layer.SetUp([], [data]);
+        layer.Forward([], [data]);
+        for (int i = 0; i < data.Count; i++)
+        {
+            data.Diff[i] = i + 0.5f;
+        }
+        float[] values = data.Data.ToArray(), gradients = data.Diff.ToArray();
+        Assert.Contains(values, v => v != 0);
+
         layer.Backward([data], [], []);
-        Assert.True(LayerRegistry.IsRegistered("Data"));
+        Assert.Equal(values, data.Data.ToArray());
+        Assert.Equal(gradients, data.Diff.ToArray());
+        Assert.Equal(BlobCount.Exactly(0), layer.BottomCount);
     }
 }

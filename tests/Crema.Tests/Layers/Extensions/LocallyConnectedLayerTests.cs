@@ -207,7 +207,7 @@ public class LocallyConnectedLayerTests
         { "axis", "only axis 1 (channels) is supported, got axis 2" },
         { "num_output", "num_output must be > 0" },
         { "kernel", "kernel 7 larger than padded input 5" },
-        { "loaded weights", "weight shape 4 1 27 12 (1296) does not match (4, 1, 27, 6) for input 3x5x4" },
+        { "loaded weights", "weight shape (4, 1, 27, 12) does not match the expected (4, 1, 27, 6) for input 3x5x4" },
     };
 
     [Theory]

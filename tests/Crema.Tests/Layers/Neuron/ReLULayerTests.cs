@@ -78,7 +78,7 @@ public class ReLULayerTests
     // Leaky ReLU (slope 0.01) whose backward wrongly passes 0 for x ≤ 0.
     private sealed class SlopeDroppingReLU(LayerParameter param) : NeuronLayer(param)
     {
-        protected override void Forward(ReadOnlySpan<float> x, Span<float> y)
+        protected override void ForwardValues(ReadOnlySpan<float> x, Span<float> y)
         {
             for (int i = 0; i < x.Length; i++)
             {
@@ -86,7 +86,7 @@ public class ReLULayerTests
             }
         }
 
-        protected override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        protected override void BackwardValues(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
         {
             for (int i = 0; i < x.Length; i++)
             {
