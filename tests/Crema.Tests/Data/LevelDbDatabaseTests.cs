@@ -175,14 +175,14 @@ public class LevelDbDatabaseTests
     [Fact]
     public void RandomDamage_EitherReadsOrGivesACremaException()
     {
-        // 20 single-bit flips in each file of each fixture: never another exception type, never a hang.
+        // 10 single-bit flips in each file of each fixture: never another exception type, never a hang.
         var random = new Random(1701);
         using var dir = new TempDir();
         foreach (string fixture in new[] { "mnist20_sst", "mnist20_log", "mnist20_mixed" })
         {
             foreach (string file in Directory.GetFiles(Fixture(fixture)).Where(f => new FileInfo(f).Length > 0))
             {
-                for (int trial = 0; trial < 20; trial++)
+                for (int trial = 0; trial < 10; trial++)
                 {
                     string path = dir.Combine($"{fixture}-{Path.GetFileName(file)}-{trial}");
                     CopyDir(Fixture(fixture), path);
