@@ -264,7 +264,7 @@ internal sealed class LevelDbVersion
         while (pos < edit.Length)
         {
             ulong tag = Varint(edit, ref pos, corrupt, "tag");
-            switch ((int)tag)
+            switch (tag > int.MaxValue ? -1 : (int)tag)
             {
                 case LevelDbFormat.TagComparator:
                     Comparator = System.Text.Encoding.UTF8.GetString(Bytes(edit, ref pos, corrupt, "comparator name"));

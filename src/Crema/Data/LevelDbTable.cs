@@ -143,7 +143,8 @@ internal sealed class LevelDbTable : IDisposable
             {
                 throw _corrupt("bad entry header in a block");
             }
-            if (shared > (ulong)previous.Length || unshared + valueLength > (ulong)(span.Length - pos))
+            ulong left = (ulong)(span.Length - pos);
+            if (shared > (ulong)previous.Length || unshared > left || valueLength > left - unshared)
             {
                 throw _corrupt($"block entry (shared {shared}, key {unshared}, value {valueLength}) runs past its block");
             }

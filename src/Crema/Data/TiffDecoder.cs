@@ -8,8 +8,9 @@ namespace Crema.Data;
 /// </summary>
 internal static class TiffDecoder
 {
-    // Room for one int per pixel in a single array.
-    private const long MaxPixels = ImageLimits.MaxPixels;
+    // libtiff decodes into one int per pixel, sized from the header before any pixel is read: a few bytes of a
+    // compressed file could otherwise ask for gigabytes. 8192×8192 is far above any training image.
+    private const long MaxPixels = 8192L * 8192;
 
     [ThreadStatic]
     private static string? t_lastError;
@@ -31,7 +32,7 @@ internal static class TiffDecoder
         int height = tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToInt() ?? 0;
         if (width <= 0 || height <= 0 || (long)width * height > MaxPixels)
         {
-            throw Bad(source, $"image size {width}x{height} is empty or too large");
+            throw Bad(source, $"image size {width}x{height} is empty or over {MaxPixels} pixels");
         }
         var photometric = (Photometric)(tiff.GetField(TiffTag.PHOTOMETRIC)?[0].ToInt() ?? (int)Photometric.MINISBLACK);
         int samples = tiff.GetFieldDefaulted(TiffTag.SAMPLESPERPIXEL)?[0].ToInt() ?? 1;

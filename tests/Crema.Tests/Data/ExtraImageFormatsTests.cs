@@ -91,6 +91,28 @@ public class ExtraImageFormatsTests
     }
 
     [Fact]
+    public void Tiff_HugeDeclaredSize_RefusedBeforeAllocating()
+    {
+        // Patch ImageWidth and ImageLength (tags 256, 257) of a little-endian file to 60,000 each.
+        byte[] bytes = File.ReadAllBytes(Tiff("gray_raw.tif"));
+        Assert.Equal((byte)'I', bytes[0]);
+        int ifd = BitConverter.ToInt32(bytes, 4);
+        int entries = BitConverter.ToUInt16(bytes, ifd);
+        for (int k = 0; k < entries; k++)
+        {
+            int entry = ifd + 2 + (12 * k);
+            int tag = BitConverter.ToUInt16(bytes, entry);
+            if (tag is 256 or 257)
+            {
+                int type = BitConverter.ToUInt16(bytes, entry + 2);
+                Assert.True(BitConverter.TryWriteBytes(bytes.AsSpan(entry + 8), type == 3 ? (ushort)60000 : 60000u)); // SHORT or LONG
+            }
+        }
+        var e = Assert.Throws<CremaException>(() => ImageDecoder.Decode(bytes, source: "huge.tif"));
+        Assert.Contains("image size 60000x60000 is empty or over", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ppm_BinaryAndAscii_AreBgrPlanes_AsciiScaledByMaxval()
     {
         // 2×1 binary P6 with a comment in the header: (10, 20, 30) and (200, 100, 0).
