@@ -17,8 +17,17 @@ internal static class CremaCommand
         {
             root.Add(command);
         }
+        root.Add(GlobalFlags.HelpCommand(root));
+        root.Add(GlobalFlags.MinLogLevel());
+        int logLevel = Log.Level;
         try
         {
+            (args, string? flagError) = GlobalFlags.Apply(args);
+            if (flagError != null)
+            {
+                Console.Error.WriteLine($"crema: error: {flagError}");
+                return 1;
+            }
             var parsed = root.Parse(NormalizeArgs(args));
             if (parsed.Errors.Count > 0 && args.Length > 0)
             {
@@ -32,13 +41,14 @@ internal static class CremaCommand
                 Console.Error.WriteLine($"crema: error: {string.Join("; ", parsed.Errors.Select(e => e.Message))} (see 'crema{verb} --help')");
                 return 1;
             }
-            return parsed.Invoke();
+            return GlobalFlags.Invoke(parsed, root);
         }
         finally
         {
             // --log opens a file per run; close it so in-process callers (tests, examples) do not keep writing to it.
             Log.File?.Dispose();
             Log.File = null;
+            Log.Level = logLevel;
         }
     }
 

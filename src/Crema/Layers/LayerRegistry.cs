@@ -71,7 +71,7 @@ public static class LayerRegistry
         }
         if (!Factories.TryGetValue(type, out var factory))
         {
-            throw new CremaException($"Layer '{param.Name}': unknown layer type '{type}' (known: {string.Join(", ", KnownTypes)})");
+            throw new CremaException($"Layer '{param.Name}': unknown layer type '{type}'{TypeSuggestion.DidYouMean(type, KnownTypes)} (known: {string.Join(", ", KnownTypes)})");
         }
         try
         {
