@@ -96,11 +96,13 @@ public sealed class Classifier : IDisposable
         }
     }
 
+    /// <summary>The net that classifies (TEST phase).</summary>
     public Net Net { get; }
 
     /// <summary>The input blob images go into (the net's first input).</summary>
     public string Input { get; }
 
+    /// <summary>The preprocessing applied to each crop.</summary>
     public Transformer Transformer { get; }
 
     /// <summary>The net input's (height, width): the crop size.</summary>
@@ -150,6 +152,7 @@ public sealed class Classifier : IDisposable
         return result;
     }
 
+    /// <summary>Disposes the net when this classifier loaded it.</summary>
     public void Dispose()
     {
         if (_ownsNet)

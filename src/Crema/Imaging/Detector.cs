@@ -51,10 +51,13 @@ public sealed class Detector : IDisposable
         _cropMean = Transformer.Deprocess(Input, new float[shape[1] * shape[2] * shape[3]]);
     }
 
+    /// <summary>The net that scores the windows (TEST phase).</summary>
     public Net Net { get; }
 
+    /// <summary>The input blob crops go into (the net's first input).</summary>
     public string Input { get; }
 
+    /// <summary>The preprocessing applied to each crop.</summary>
     public Transformer Transformer { get; }
 
     /// <summary>Pixels of context, in the net's input, around each window (0: the window alone).</summary>
@@ -136,6 +139,7 @@ public sealed class Detector : IDisposable
         return crop;
     }
 
+    /// <summary>Disposes the net when this detector loaded it.</summary>
     public void Dispose()
     {
         if (_ownsNet)

@@ -28,10 +28,13 @@ public sealed class FloatImage
         Data = data ?? new float[count];
     }
 
+    /// <summary>Rows.</summary>
     public int Height { get; }
 
+    /// <summary>Columns.</summary>
     public int Width { get; }
 
+    /// <summary>Channels per pixel (3 for RGB, 1 for gray).</summary>
     public int Channels { get; }
 
     /// <summary>The values, H × W × K row-major: element (y, x, c) is at ((y·W) + x)·K + c.</summary>

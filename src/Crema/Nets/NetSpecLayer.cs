@@ -61,12 +61,16 @@ public sealed class NetSpecLayer
         }
     }
 
+    /// <summary>The layer type, as registered ("Convolution", "ReLU", or your own).</summary>
     public string Type { get; }
 
+    /// <summary>The tops this layer reads, in order.</summary>
     public IReadOnlyList<NetSpecTop> Bottoms { get; }
 
+    /// <summary>The layer's tops (<c>ntop</c> of them).</summary>
     public IReadOnlyList<NetSpecTop> Tops => _tops;
 
+    /// <summary>Whether the layer writes into its bottoms (its tops are named after them).</summary>
     public bool InPlace { get; }
 
     /// <summary>The named arguments other than ntop and inPlace, in the order given.</summary>
