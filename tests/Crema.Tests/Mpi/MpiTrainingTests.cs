@@ -204,6 +204,61 @@ public sealed class MpiTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [MpiFact]
+    [Trait("Category", "Slow")]
+    public void CtrlC_StopsEveryRank_RankZeroSnapshotsOnce()
+    {
+        string solver = WriteSolver(1_000_000, "sigint");
+        // A process started in the background by a non-interactive shell inherits SIGINT as ignored; perl resets it.
+        var start = new ProcessStartInfo("perl") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string a in (string[])["-e", "$SIG{INT}='DEFAULT'; exec @ARGV or die", MpiFactAttribute.MpiExec!, "-n", "2", "dotnet", Cli, "train", "-solver", solver])
+        {
+            start.ArgumentList.Add(a);
+        }
+        var stderr = new List<string>();
+        using var process = Process.Start(start)!;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data != null)
+            {
+                lock (stderr)
+                {
+                    stderr.Add(e.Data);
+                }
+            }
+        };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var watch = Stopwatch.StartNew();
+        bool training = false;
+        while (!training && watch.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            Thread.Sleep(100);
+            lock (stderr)
+            {
+                training = stderr.Any(l => l.Contains("] Iteration 10 (", StringComparison.Ordinal));
+            }
+        }
+        Assert.True(training, "training did not reach iteration 10");
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        if (!process.WaitForExit(TimeSpan.FromMinutes(1)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("mpiexec still running 60 s after Ctrl-C");
+        }
+        process.WaitForExit();
+        lock (stderr)
+        {
+            Assert.Single(stderr, l => l.Contains("Optimization stopped early.", StringComparison.Ordinal));
+            Assert.Single(stderr, l => l.Contains("Snapshotting to binary proto file", StringComparison.Ordinal));
+        }
+        Assert.Single(Directory.GetFiles(_dir.Path, "sigint_iter_*.caffemodel"));
+    }
+
+    [MpiFact]
     public void ErrorOnEveryRank_IsReportedOnce()
     {
         string solver = WriteSolver(20, "both");
