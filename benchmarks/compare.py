@@ -8,6 +8,7 @@ PEERS = os.path.join(HERE, "peers")
 BENCH_PROJ = os.path.join(HERE, "Crema.Benchmarks")
 sys.path.insert(0, HERE)
 import caffe_memory  # noqa: E402  (next to this file)
+import inference  # noqa: E402  (compare.sh --inference)
 
 # ../shared/reference/PERF.md (quiet machine, 2026-11-27): Caffe + OpenBLAS AVX-512, best of 1/2 threads, ms (forward, backward, both).
 CAFFE = {
@@ -262,12 +263,17 @@ def main():
     ap.add_argument("--no-memory", action="store_true", help="skip the CaffeNet peak-memory run")
     ap.add_argument("--verbose", action="store_true", help="print the raw SGEMM tables too")
     ap.add_argument("--markdown", help="also write the tables to this file")
+    inference.add_args(ap)
     a = ap.parse_args()
     load = open("/proc/loadavg").read().split()[:3]
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     print(f"# {stamp}, load average {' '.join(load)}, {os.cpu_count()} CPUs", flush=True)
     if a.dry_run:
         dry_run()
+    if a.inference:
+        inference.header()
+        inference.main(a)
+        return
 
     nets = [n for n in a.nets.split(",") if n]
     crema = {}

@@ -12,6 +12,8 @@
 #            --sgemm-cases NN,TT|all --sgemm-shapes sq1024,alex_conv2|all --sgemm-threads 1,2 --sgemm-repeats R (default 1)
 #            --no-sgemm --no-train --train-iterations N (default 20) --no-memory --verbose --markdown FILE
 #   quick look: --nets lenet_b64 --repeats 1 --sgemm-shapes sq1024 --sgemm-cases NN
+#   benchmarks/compare.sh --inference     Crema Net.Forward() vs ONNX Runtime vs OpenCV DNN (benchmarks/inference.py):
+#            --inf-nets squeezenet,caffenet,googlenet,resnet50,vgg16 --inf-batches 1,10 --inf-runs 20 --inf-isas avx512,avx2
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 exec python3 "$here/compare.py" "$@"
