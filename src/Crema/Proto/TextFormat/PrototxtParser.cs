@@ -44,7 +44,7 @@ public static class PrototxtParser
                 HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Message), obj.Field);
         }
 
-        /// <summary>Parses fields until <paramref name="close"/> (or end of file when null) and consumes the closer.</summary>
+        /// <summary>Parses fields until <paramref name="block"/> (or end of file when null) and consumes the closer.</summary>
         public void ParseFields(IMessage message, (char Close, Token Open, FieldDescriptor Field, MessageDescriptor Parent)? block)
         {
             var descriptor = message.Descriptor;
