@@ -10,7 +10,7 @@ public enum DbBackend
 /// <summary>A read cursor over a key/value database in byte order of the keys.</summary>
 public interface IDbCursor : IDisposable
 {
-    /// <summary>False when the database is empty or <see cref="Next"/> went past the last record.</summary>
+    /// <summary>False when the database is empty or <see cref="MoveNext"/> went past the last record.</summary>
     bool IsValid { get; }
 
     /// <summary>The current key; valid until the cursor moves.</summary>
@@ -24,7 +24,7 @@ public interface IDbCursor : IDisposable
     void SeekToFirst();
 
     /// <summary>Moves to the next record; false (and <see cref="IsValid"/> false) after the last.</summary>
-    bool Next();
+    bool MoveNext();
 
     /// <summary>Moves to the next record, restarting from the first after the last (Caffe's Data layer). True when it wrapped.</summary>
     bool Advance();
@@ -64,16 +64,24 @@ public static class KeyValueDb
         if (backend == DbBackend.LevelDb)
         {
             var db = LevelDbDatabase.OpenRead(path);
-            return new OwningCursor(db.OpenCursor(), db);
+            return Owning(db, db.OpenCursor);
         }
         var lmdb = LmdbDatabase.OpenRead(path);
+        return Owning(lmdb, lmdb.OpenCursor);
+    }
+
+    private static OwningCursor Owning(IDisposable db, Func<IDbCursor> open)
+    {
+        IDbCursor? cursor = null;
         try
         {
-            return new OwningCursor(lmdb.OpenCursor(), lmdb);
+            cursor = open();
+            return new OwningCursor(cursor, db);
         }
         catch
         {
-            lmdb.Dispose();
+            cursor?.Dispose();
+            db.Dispose();
             throw;
         }
     }
@@ -94,7 +102,7 @@ public static class KeyValueDb
 
         public void SeekToFirst() => inner.SeekToFirst();
 
-        public bool Next() => inner.Next();
+        public bool MoveNext() => inner.MoveNext();
 
         public bool Advance() => inner.Advance();
 

@@ -205,7 +205,7 @@ public sealed class LevelDbCursor : IDbCursor
         FindVisible(null);
     }
 
-    public bool Next()
+    public bool MoveNext()
     {
         if (_current == null)
         {
@@ -217,7 +217,7 @@ public sealed class LevelDbCursor : IDbCursor
 
     public bool Advance()
     {
-        if (Next())
+        if (MoveNext())
         {
             return false;
         }

@@ -184,7 +184,7 @@ public sealed unsafe class LmdbDatabase : IDisposable
 }
 
 /// <summary>
-/// A read cursor in key order. <see cref="Next"/> stops after the last record; <see cref="Advance"/> wraps to the
+/// A read cursor in key order. <see cref="MoveNext"/> stops after the last record; <see cref="Advance"/> wraps to the
 /// first record, which is how Caffe's Data layer cycles through a database.
 /// </summary>
 public sealed class LmdbCursor : IDbCursor
@@ -198,7 +198,7 @@ public sealed class LmdbCursor : IDbCursor
         SeekToFirst();
     }
 
-    /// <summary>False when the database is empty or <see cref="Next"/> went past the last record.</summary>
+    /// <summary>False when the database is empty or <see cref="MoveNext"/> went past the last record.</summary>
     public bool IsValid { get; private set; }
 
     /// <summary>The current key; valid while the database is open.</summary>
@@ -254,7 +254,7 @@ public sealed class LmdbCursor : IDbCursor
     }
 
     /// <summary>Moves to the next record in key order; false (and <see cref="IsValid"/> false) after the last.</summary>
-    public bool Next()
+    public bool MoveNext()
     {
         if (!IsValid)
         {
@@ -286,7 +286,7 @@ public sealed class LmdbCursor : IDbCursor
     /// <summary>Moves to the next record, restarting from the first after the last. Returns true when it wrapped.</summary>
     public bool Advance()
     {
-        if (Next())
+        if (MoveNext())
         {
             return false;
         }

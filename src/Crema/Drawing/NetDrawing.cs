@@ -144,18 +144,7 @@ public static class NetDrawing
         canvas.DrawText(Title(graph), 16, 21, SKTextAlign.Left, fonts.Bold14, text);
         foreach (var points in layout.Edges)
         {
-            if (points.Count < 2)
-            {
-                continue;
-            }
-            using var path = new SKPath();
-            path.MoveTo((float)points[0].X, (float)points[0].Y);
-            foreach (var p in points.Skip(1))
-            {
-                path.LineTo((float)p.X, (float)p.Y);
-            }
-            canvas.DrawPath(path, stroke);
-            DrawArrowHead(canvas, points[^2], points[^1], arrowFill);
+            DrawEdge(canvas, points, stroke, arrowFill);
         }
         foreach (var node in graph.Nodes)
         {
@@ -234,6 +223,22 @@ public static class NetDrawing
             new(b.X + c, b.Y), new(b.X + b.Width - c, b.Y), new(b.X + b.Width, b.Y + c), new(b.X + b.Width, b.Y + b.Height - c),
             new(b.X + b.Width - c, b.Y + b.Height), new(b.X + c, b.Y + b.Height), new(b.X, b.Y + b.Height - c), new(b.X, b.Y + c),
         ];
+    }
+
+    private static void DrawEdge(SKCanvas canvas, IReadOnlyList<Point2> points, SKPaint stroke, SKPaint arrowFill)
+    {
+        if (points.Count < 2)
+        {
+            return;
+        }
+        using var path = new SKPath();
+        path.MoveTo((float)points[0].X, (float)points[0].Y);
+        foreach (var p in points.Skip(1))
+        {
+            path.LineTo((float)p.X, (float)p.Y);
+        }
+        canvas.DrawPath(path, stroke);
+        DrawArrowHead(canvas, points[^2], points[^1], arrowFill);
     }
 
     private static void DrawArrowHead(SKCanvas canvas, Point2 from, Point2 to, SKPaint paint)

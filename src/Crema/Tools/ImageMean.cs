@@ -67,7 +67,7 @@ public static class ImageMean
             {
                 progress?.Invoke(count);
             }
-            cursor.Next();
+            cursor.MoveNext();
         }
         if (sum == null)
         {

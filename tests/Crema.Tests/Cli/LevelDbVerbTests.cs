@@ -14,7 +14,7 @@ public class LevelDbVerbTests
     {
         using var cursor = KeyValueDb.OpenCursor(db, backend);
         var result = new List<(string, Datum)>();
-        for (; cursor.IsValid; cursor.Next())
+        for (; cursor.IsValid; cursor.MoveNext())
         {
             result.Add((cursor.KeyString, Datum.Parser.ParseFrom(cursor.Value)));
         }

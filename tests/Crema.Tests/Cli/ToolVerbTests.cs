@@ -15,7 +15,7 @@ public class ToolVerbTests
         using var lmdb = LmdbDatabase.OpenRead(db);
         using var cursor = lmdb.OpenCursor();
         var result = new List<(string, Datum)>();
-        for (cursor.SeekToFirst(); cursor.IsValid; cursor.Next())
+        for (cursor.SeekToFirst(); cursor.IsValid; cursor.MoveNext())
         {
             result.Add((cursor.KeyString, Datum.Parser.ParseFrom(cursor.Value)));
         }

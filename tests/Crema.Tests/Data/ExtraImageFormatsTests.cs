@@ -176,7 +176,7 @@ public class ExtraImageFormatsTests
         Assert.Equal(0, r.ExitCode);
         using var cursor = KeyValueDb.OpenCursor(dir.Combine("db"), DbBackend.Lmdb);
         var datums = new List<Datum>();
-        for (; cursor.IsValid; cursor.Next())
+        for (; cursor.IsValid; cursor.MoveNext())
         {
             datums.Add(Datum.Parser.ParseFrom(cursor.Value));
         }

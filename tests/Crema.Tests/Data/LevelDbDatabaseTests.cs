@@ -31,7 +31,7 @@ public class LevelDbDatabaseTests
             var datum = Datum.Parser.ParseFrom(cursor.Value);
             Assert.Equal((1, 28, 28, 784), (datum.Channels, datum.Height, datum.Width, datum.Data.Length));
             seen.Add((cursor.KeyString, datum.Label, Sha(cursor.Value)));
-            cursor.Next();
+            cursor.MoveNext();
         }
         Assert.Equal(expected, seen);
     }
@@ -101,7 +101,7 @@ public class LevelDbDatabaseTests
             {
                 Assert.Fail($"value of record {i} differs");
             }
-            cursor.Next();
+            cursor.MoveNext();
         }
         Assert.False(cursor.IsValid);
     }
@@ -163,7 +163,7 @@ public class LevelDbDatabaseTests
         {
             using var db = LevelDbDatabase.OpenRead(path);
             using var cursor = db.OpenCursor();
-            while (cursor.Next())
+            while (cursor.MoveNext())
             {
             }
         });
@@ -196,7 +196,7 @@ public class LevelDbDatabaseTests
                         using var cursor = db.OpenCursor();
                         for (int n = 0; cursor.IsValid && n < 100; n++)
                         {
-                            cursor.Next();
+                            cursor.MoveNext();
                         }
                     }
                     catch (CremaException)

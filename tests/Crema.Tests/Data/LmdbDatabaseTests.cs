@@ -59,7 +59,7 @@ public class LmdbDatabaseTests
             {
                 Assert.Fail($"value of record {i} differs");
             }
-            cursor.Next();
+            cursor.MoveNext();
         }
         Assert.False(cursor.IsValid);
     }
@@ -200,7 +200,7 @@ public class LmdbCorruptionTests
             while (cursor.IsValid)
             {
                 _ = cursor.Value.Length;
-                cursor.Next();
+                cursor.MoveNext();
             }
         });
         Assert.Contains(path, e.Message, StringComparison.Ordinal);

@@ -30,7 +30,7 @@ public class MnistConverterTests
             Assert.Equal(labels.Data[i], datum.Label);
             Assert.True(images.Item(i).SequenceEqual(datum.Data.Span), $"pixels of item {i} differ");
             Assert.Empty(datum.FloatData);
-            cursor.Next();
+            cursor.MoveNext();
         }
         Assert.False(cursor.IsValid);
     }

@@ -31,7 +31,7 @@ public class RobustnessTests
         while (cursor.IsValid)
         {
             _ = cursor.Key.Length + cursor.Value.Length;
-            cursor.Next();
+            cursor.MoveNext();
         }
     }
 

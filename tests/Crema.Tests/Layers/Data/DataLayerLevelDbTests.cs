@@ -22,7 +22,7 @@ public sealed class DataLayerLevelDbTests : IDisposable
         string path = _dir.Combine("copy_lmdb");
         using var cursor = KeyValueDb.OpenCursor(leveldb, DbBackend.LevelDb);
         using var writer = LmdbDatabase.Create(path);
-        for (; cursor.IsValid; cursor.Next())
+        for (; cursor.IsValid; cursor.MoveNext())
         {
             writer.Put(cursor.KeyString, cursor.Value);
         }
