@@ -84,6 +84,11 @@ public static class ProtoFiles
         {
             throw new CremaException($"Cannot read {what} '{path}': {Describe(e)}", e);
         }
+        catch (ArgumentException e)
+        {
+            // An empty name or one with a NUL (e.g. a damaged learned_net in a .solverstate) is not a path.
+            throw new CremaException($"Cannot read {what} '{path.Replace("\0", "\\0", StringComparison.Ordinal)}': not a valid file name", e);
+        }
         using (stream)
         {
             long length = stream.Length;

@@ -34,19 +34,29 @@ public static class NpyFile
             throw new CremaException($"'{path}' is not a NumPy .npy file");
         }
         int major = bytes[6];
-        int headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)) : (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
         int start = major == 1 ? 10 : 12;
-        string header = Encoding.ASCII.GetString(bytes, start, headerLength);
+        long headerLength = bytes.Length < start ? -1
+            : major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)) : BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        if (headerLength < 0 || start + headerLength > bytes.Length)
+        {
+            throw new CremaException($"'{path}': truncated .npy header");
+        }
+        string header = Encoding.ASCII.GetString(bytes, start, (int)headerLength);
         if (!header.Contains("'descr': '<f4'", StringComparison.Ordinal) || header.Contains("'fortran_order': True", StringComparison.Ordinal))
         {
             throw new CremaException($"'{path}': only C-order little-endian float32 arrays are supported (header {header.Trim()})");
         }
-        int open = header.IndexOf('(', StringComparison.Ordinal);
-        int close = header.IndexOf(')', open);
-        int[] shape = header[(open + 1)..close].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        int offset = start + headerLength;
+        int[] shape = ParseShape(header, path);
+        long count = 1;
+        foreach (int d in shape)
+        {
+            count *= d;
+            if (count > Array.MaxLength)
+            {
+                throw new CremaException($"'{path}': shape ({string.Join(", ", shape)}) is too large");
+            }
+        }
+        int offset = start + (int)headerLength;
         if (bytes.Length - offset != count * 4)
         {
             throw new CremaException($"'{path}': shape ({string.Join(", ", shape)}) needs {count * 4} bytes of data, file has {bytes.Length - offset}");
@@ -57,6 +67,27 @@ public static class NpyFile
             data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(offset + (4 * i)));
         }
         return (shape, data);
+    }
+
+    private static int[] ParseShape(string header, string path)
+    {
+        int key = header.IndexOf("'shape'", StringComparison.Ordinal);
+        int open = key < 0 ? -1 : header.IndexOf('(', key);
+        int close = open < 0 ? -1 : header.IndexOf(')', open);
+        if (close < 0)
+        {
+            throw new CremaException($"'{path}': .npy header has no shape tuple ({header.Trim()})");
+        }
+        var dims = header[(open + 1)..close].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new int[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (!int.TryParse(dims[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+            {
+                throw new CremaException($"'{path}': bad dimension '{dims[i]}' in the .npy shape ({header.Trim()})");
+            }
+        }
+        return shape;
     }
 
     /// <summary>The format 1.0 header: magic, version, length, and the dict padded so data starts on a 64-byte boundary.</summary>
