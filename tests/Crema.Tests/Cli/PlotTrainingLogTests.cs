@@ -174,6 +174,30 @@ public class PlotTrainingLogTests
         Assert.False(File.Exists(path + ".tmp"));
     }
 
+    [Fact]
+    public void Train_Plot_WritesTheChart_EvenWhenInfoLinesAreSilenced()
+    {
+        using var dir = new TempDir();
+        Crema.Data.MnistConverter.Convert(MnistFixture.TrainImages, MnistFixture.TrainLabels, dir.Combine("db"), maxItems: 50);
+        File.WriteAllText(dir.Combine("net.prototxt"), $$"""
+            layer { name: "d" type: "Data" top: "data" top: "label" data_param { source: "{{dir.Combine("db")}}" batch_size: 10 } transform_param { scale: 0.00390625 } }
+            layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 10 weight_filler { type: "xavier" } } }
+            layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy" include { phase: TEST } }
+            layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+            """);
+        File.WriteAllText(dir.Combine("solver.prototxt"), $$"""
+            net: "{{dir.Combine("net.prototxt")}}"
+            test_iter: 1 test_interval: 5 base_lr: 0.1 lr_policy: "fixed" display: 2 max_iter: 10
+            snapshot_prefix: "{{dir.Combine("tiny")}}" random_seed: 1701
+            """);
+        var r = CliRunner.Run("train", "-solver", dir.Combine("solver.prototxt"), "-plot", dir.Combine("live.png"), "-minloglevel", "1");
+        Assert.True(r.ExitCode == 0, r.AllText);
+        Assert.DoesNotContain(r.Log, l => l.StartsWith('I'));
+        using var png = SKBitmap.Decode(dir.Combine("live.png"));
+        Assert.Equal((TrainingChart.DefaultWidth, TrainingChart.DefaultHeight), (png.Width, png.Height));
+        Assert.False(File.Exists(dir.Combine("live.png.tmp")));
+    }
+
     private static bool IsInk(SKColor c) => c.Red + c.Green + c.Blue < 600;
 
     // ScottPlot's first palette colour is a blue (#1f77b4).
