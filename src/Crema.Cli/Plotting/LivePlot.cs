@@ -62,7 +62,7 @@ internal sealed class LivePlot : IDisposable
         {
             return;
         }
-        var plot = TrainingChart.Build(loss, ChartX.Iters, ChartY.Loss);
+        using var plot = TrainingChart.Build(loss, ChartX.Iters, ChartY.Loss);
         plot.Title("Training: loss and accuracy vs. Iters");
         foreach (var s in accuracy)
         {

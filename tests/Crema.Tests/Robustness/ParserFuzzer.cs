@@ -106,7 +106,7 @@ public class ParserFuzzer(ITestOutputHelper output)
                 }
                 var shape = transformer.InferShape(datum);
                 transformer.Transform(datum, new float[shape.Aggregate(1L, (a, b) => a * b)]);
-                cursor.Next();
+                cursor.MoveNext();
             }
         }),
         new("image", _ => [BadFiles.Png(9, 7), BadFiles.Jpg(16, 12), File.ReadAllBytes(Path.Combine(Models, "images", "cat_gray.jpg")), BadFiles.PngHeader(3, 3)], (d, bytes) =>
