@@ -308,7 +308,13 @@ public class ParserFuzzer(ITestOutputHelper output)
     [MemberData(nameof(TargetNames))]
     public void Long_EveryReaderSurvivesMutations(string name)
     {
-        double seconds = double.TryParse(Environment.GetEnvironmentVariable("CREMA_FUZZ_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 30;
+        // Random seeds find new inputs but are not repeatable, so the long run happens only when asked for.
+        // NOTE: hdf5_weights can overflow the stack inside PureHDF on a self-referencing soft link (fatal, uncatchable).
+        if (!double.TryParse(Environment.GetEnvironmentVariable("CREMA_FUZZ_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out double seconds))
+        {
+            output.WriteLine("set CREMA_FUZZ_SECONDS to fuzz each target for that long");
+            return;
+        }
         RunTarget(name, TimeSpan.FromSeconds(seconds), seed: Environment.TickCount);
     }
 
