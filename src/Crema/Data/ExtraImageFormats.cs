@@ -42,17 +42,7 @@ internal static class ExtraImageFormats
                 continue;
             }
             byte r = px[3 * i], g = px[(3 * i) + 1], b = px[(3 * i) + 2];
-            if (gray)
-            {
-                // ITU-R BT.601 luma in 14-bit fixed point, as OpenCV's RGB→gray conversion.
-                chw[i] = (byte)(((r * 4899) + (g * 9617) + (b * 1868) + 8192) >> 14);
-            }
-            else
-            {
-                chw[i] = b;
-                chw[plane + i] = g;
-                chw[(2 * plane) + i] = r;
-            }
+            ImageDecoder.StorePixel(chw, plane, i, r, g, b, gray);
         }
         return new DecodedImage(chw, gray ? 1 : 3, raw.Height, raw.Width);
     }

@@ -60,17 +60,7 @@ public static class ImageDecoder
             byte r = pixels[4 * i];
             byte g = pixels[(4 * i) + 1];
             byte b = pixels[(4 * i) + 2];
-            if (gray)
-            {
-                // ITU-R BT.601 luma in 14-bit fixed point, as OpenCV's RGB→gray conversion.
-                chw[i] = (byte)(((r * 4899) + (g * 9617) + (b * 1868) + 8192) >> 14);
-            }
-            else
-            {
-                chw[i] = b;
-                chw[plane + i] = g;
-                chw[(2 * plane) + i] = r;
-            }
+            StorePixel(chw, plane, i, r, g, b, gray);
         }
         var image = new DecodedImage(chw, channels, h, w);
         return height > 0 && width > 0 && (height != h || width != w) ? Resize(image, height, width) : image;
@@ -215,5 +205,21 @@ public static class ImageDecoder
             taps[i] = (lo, Math.Min(lo + 1, inSize - 1), frac);
         }
         return taps;
+    }
+
+    /// <summary>Stores one RGB pixel into planar output: B, G, R planes, or one gray plane.</summary>
+    internal static void StorePixel(Span<byte> chw, int plane, int i, byte r, byte g, byte b, bool gray)
+    {
+        if (gray)
+        {
+            // ITU-R BT.601 luma in 14-bit fixed point, as OpenCV's RGB→gray conversion.
+            chw[i] = (byte)(((r * 4899) + (g * 9617) + (b * 1868) + 8192) >> 14);
+        }
+        else
+        {
+            chw[i] = b;
+            chw[plane + i] = g;
+            chw[(2 * plane) + i] = r;
+        }
     }
 }
