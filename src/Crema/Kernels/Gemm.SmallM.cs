@@ -10,8 +10,8 @@ namespace Crema.Kernels;
 /// </summary>
 public static unsafe partial class Gemm
 {
-    /// <summary>Rows up to which <see cref="SgemmSmallM"/> beats the blocked path (B is read ⌈m/4⌉ times from cache).</summary>
-    public const int SmallMMaxRows = 8;
+    /// <summary>Rows up to which <see cref="SgemmSmallM"/> beats the blocked path (B streams from memory once, then ⌈m/2⌉ − 1 times from L2).</summary>
+    public const int SmallMMaxRows = 16;
 
     // Below this many multiply-adds one thread is quicker than a dispatch.
     private const long SmallMParallelThreshold = 1L << 18;

@@ -46,7 +46,7 @@ public sealed class GemmSmallMTests
     public void EveryDepth0To256_MatchesNaive(bool transB)
     {
         var rng = new Random(1701);
-        int[] rows = [1, 2, 3, 5, 8];
+        int[] rows = [1, 2, 3, 5, 8, 11, 16];
         int[] cols = [1, 3, 4, 7, 9, 33];
         for (int k = 0; k <= 256; k++)
         {
@@ -60,7 +60,7 @@ public sealed class GemmSmallMTests
     public void EveryWidth0To256_MatchesNaive(bool transB)
     {
         var rng = new Random(1701);
-        int[] rows = [1, 2, 4, 7, 8];
+        int[] rows = [1, 2, 4, 7, 8, 10, 16];
         int[] depths = [1, 9, 17, 64];
         for (int n = 0; n <= 256; n++)
         {
@@ -80,6 +80,8 @@ public sealed class GemmSmallMTests
     [InlineData(false, 3, 1000, 300)]
     [InlineData(false, 8, 129, 2100)]
     [InlineData(true, 10, 70, 80)]
+    [InlineData(true, 16, 4096, 300)]
+    [InlineData(false, 13, 1000, 300)]
     public void Threaded_MatchesNaive(bool transB, int m, int n, int k)
     {
         // m·n·k past the threading threshold: columns split over the workers.
