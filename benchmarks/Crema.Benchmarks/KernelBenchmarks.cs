@@ -20,6 +20,7 @@ public sealed record ConvShape(string Name, int Channels, int Height, int Width,
 public class Im2ColBenchmarks
 {
     private float[] _im = [], _col = [];
+    private Im2ColShape _geometry;
 
     public static IEnumerable<ConvShape> Shapes =>
     [
@@ -37,34 +38,32 @@ public class Im2ColBenchmarks
     {
         _im = BenchData.Random(Shape.Channels * Shape.Height * Shape.Width, 1701);
         _col = BenchData.Random(Shape.ColCount, 1702);
+        var s = Shape;
+        _geometry = new Im2ColShape(s.Channels, s.Height, s.Width, s.Kernel, s.Kernel, s.Pad, s.Pad, s.Stride, s.Stride, 1, 1);
     }
 
     [Benchmark(Baseline = true, Description = "im2col naive")]
     public void Im2ColNaiveLoop()
     {
-        var s = Shape;
-        Im2ColNaive.Im2Col2D(_im, s.Channels, s.Height, s.Width, s.Kernel, s.Kernel, s.Pad, s.Pad, s.Stride, s.Stride, 1, 1, _col);
+        Im2ColNaive.Im2Col2D(_im, _geometry, _col);
     }
 
     [Benchmark(Description = "im2col")]
     public void Im2ColFast()
     {
-        var s = Shape;
-        Im2Col.Im2Col2D(_im, s.Channels, s.Height, s.Width, s.Kernel, s.Kernel, s.Pad, s.Pad, s.Stride, s.Stride, 1, 1, _col);
+        Im2Col.Im2Col2D(_im, _geometry, _col);
     }
 
     [Benchmark(Description = "col2im naive")]
     public void Col2ImNaiveLoop()
     {
-        var s = Shape;
-        Im2ColNaive.Col2Im2D(_col, s.Channels, s.Height, s.Width, s.Kernel, s.Kernel, s.Pad, s.Pad, s.Stride, s.Stride, 1, 1, _im);
+        Im2ColNaive.Col2Im2D(_col, _geometry, _im);
     }
 
     [Benchmark(Description = "col2im")]
     public void Col2ImFast()
     {
-        var s = Shape;
-        Im2Col.Col2Im2D(_col, s.Channels, s.Height, s.Width, s.Kernel, s.Kernel, s.Pad, s.Pad, s.Stride, s.Stride, 1, 1, _im);
+        Im2Col.Col2Im2D(_col, _geometry, _im);
     }
 }
 

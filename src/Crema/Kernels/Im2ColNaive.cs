@@ -7,9 +7,11 @@ namespace Crema.Kernels;
 internal static class Im2ColNaive
 {
     /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
-    public static void Im2Col2D(ReadOnlySpan<float> im, int channels, int height, int width,
-        int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> col)
+    public static void Im2Col2D(ReadOnlySpan<float> im, in Im2ColShape shape, Span<float> col)
     {
+        int channels = shape.Channels, height = shape.Height, width = shape.Width;
+        int kernelH = shape.KernelH, kernelW = shape.KernelW, padH = shape.PadH, padW = shape.PadW;
+        int strideH = shape.StrideH, strideW = shape.StrideW, dilationH = shape.DilationH, dilationW = shape.DilationW;
         int outH = Im2Col.OutputSize(height, kernelH, padH, strideH, dilationH);
         int outW = Im2Col.OutputSize(width, kernelW, padW, strideW, dilationW);
         int planeIn = height * width;
@@ -50,9 +52,11 @@ internal static class Im2ColNaive
     }
 
     /// <summary>2-D col2im: adds every column entry back into its image position (im is accumulated into, not cleared).</summary>
-    public static void Col2Im2D(ReadOnlySpan<float> col, int channels, int height, int width,
-        int kernelH, int kernelW, int padH, int padW, int strideH, int strideW, int dilationH, int dilationW, Span<float> im)
+    public static void Col2Im2D(ReadOnlySpan<float> col, in Im2ColShape shape, Span<float> im)
     {
+        int channels = shape.Channels, height = shape.Height, width = shape.Width;
+        int kernelH = shape.KernelH, kernelW = shape.KernelW, padH = shape.PadH, padW = shape.PadW;
+        int strideH = shape.StrideH, strideW = shape.StrideW, dilationH = shape.DilationH, dilationW = shape.DilationW;
         int outH = Im2Col.OutputSize(height, kernelH, padH, strideH, dilationH);
         int outW = Im2Col.OutputSize(width, kernelW, padW, strideW, dilationW);
         int planeIn = height * width;

@@ -29,18 +29,19 @@ public class Im2ColFastPathTests
     {
         int outH = Im2Col.OutputSize(height, kernel, pad, stride, dilation), outW = Im2Col.OutputSize(width, kernel, pad, stride, dilation);
         int colCount = channels * kernel * kernel * outH * outW;
+        var shape = new Im2ColShape(channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation);
         var im = TestBlobs.Gaussian(1701, 1f, channels, height, width).Data.ToArray();
         var expected = new float[colCount];
         var actual = Enumerable.Repeat(float.NaN, colCount).ToArray();
-        Im2ColNaive.Im2Col2D(im, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, expected);
-        Im2Col.Im2Col2D(im, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, actual);
+        Im2ColNaive.Im2Col2D(im, shape, expected);
+        Im2Col.Im2Col2D(im, shape, actual);
         Assert.Equal(expected, actual);
 
         var col = TestBlobs.Gaussian(1702, 1f, colCount).Data.ToArray();
         var back = TestBlobs.Gaussian(1703, 1f, channels, height, width).Data.ToArray();
         var backNaive = (float[])back.Clone();
-        Im2ColNaive.Col2Im2D(col, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, backNaive);
-        Im2Col.Col2Im2D(col, channels, height, width, kernel, kernel, pad, pad, stride, stride, dilation, dilation, back);
+        Im2ColNaive.Col2Im2D(col, shape, backNaive);
+        Im2Col.Col2Im2D(col, shape, back);
         // Same additions in the same order: bit-identical.
         Assert.Equal(backNaive, back);
     }
@@ -49,9 +50,9 @@ public class Im2ColFastPathTests
     public void ShortBuffers_AreRefusedWithTheSizesNeeded()
     {
         // 2 channels of 5×5, 3×3 kernel: 50 image floats, 2·9·3·3 = 162 column floats
-        var ex = Assert.Throws<ArgumentException>(() => Im2Col.Im2Col2D(new float[50], 2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, new float[161]));
+        var ex = Assert.Throws<ArgumentException>(() => Im2Col.Im2Col2D(new float[50], new Im2ColShape(2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1), new float[161]));
         Assert.Contains("columns need 162", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => Im2Col.Col2Im2D(new float[162], 2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1, new float[49]));
+        ex = Assert.Throws<ArgumentException>(() => Im2Col.Col2Im2D(new float[162], new Im2ColShape(2, 5, 5, 3, 3, 0, 0, 1, 1, 1, 1), new float[49]));
         Assert.Contains("image needs 50", ex.Message);
     }
 }

@@ -23,16 +23,17 @@ public class Im2ColLengthTests
                     continue;
                 }
                 int colCount = 2 * kernel * 2 * outW;
+                var shape = new Im2ColShape(2, 2, width, 1, kernel, 0, pad, 1, 1, 1, 1);
                 var expected = new float[colCount];
                 var actual = Enumerable.Repeat(float.NaN, colCount).ToArray();
-                Im2ColNaive.Im2Col2D(im, 2, 2, width, 1, kernel, 0, pad, 1, 1, 1, 1, expected);
-                Im2Col.Im2Col2D(im, 2, 2, width, 1, kernel, 0, pad, 1, 1, 1, 1, actual);
+                Im2ColNaive.Im2Col2D(im, shape, expected);
+                Im2Col.Im2Col2D(im, shape, actual);
                 Assert.True(expected.AsSpan().SequenceEqual(actual), $"im2col width {width} kernel {kernel}");
 
                 var back = new float[im.Length];
                 var backNaive = new float[im.Length];
-                Im2ColNaive.Col2Im2D(expected, 2, 2, width, 1, kernel, 0, pad, 1, 1, 1, 1, backNaive);
-                Im2Col.Col2Im2D(expected, 2, 2, width, 1, kernel, 0, pad, 1, 1, 1, 1, back);
+                Im2ColNaive.Col2Im2D(expected, shape, backNaive);
+                Im2Col.Col2Im2D(expected, shape, back);
                 Assert.True(backNaive.AsSpan().SequenceEqual(back), $"col2im width {width} kernel {kernel}");
             }
         }

@@ -67,7 +67,7 @@ public class Im2ColTests
         if (imShape.Length == 2)
         {
             col.AsSpan().Fill(float.NaN);
-            Im2Col.Im2Col2D(im, channels, imShape[0], imShape[1], kernel[0], kernel[1], pad[0], pad[1], stride[0], stride[1], dilation[0], dilation[1], col);
+            Im2Col.Im2Col2D(im, new Im2ColShape(channels, imShape[0], imShape[1], kernel[0], kernel[1], pad[0], pad[1], stride[0], stride[1], dilation[0], dilation[1]), col);
             Assert.Equal(expected, col);
         }
 
@@ -80,7 +80,7 @@ public class Im2ColTests
         if (imShape.Length == 2)
         {
             var back2 = Enumerable.Repeat(1f, im.Length).ToArray();
-            Im2Col.Col2Im2D(r, channels, imShape[0], imShape[1], kernel[0], kernel[1], pad[0], pad[1], stride[0], stride[1], dilation[0], dilation[1], back2);
+            Im2Col.Col2Im2D(r, new Im2ColShape(channels, imShape[0], imShape[1], kernel[0], kernel[1], pad[0], pad[1], stride[0], stride[1], dilation[0], dilation[1]), back2);
             TestBlobs.AssertClose(back.Select(v => v + 1f).ToArray(), back2, 1e-5f);
         }
     }

@@ -112,15 +112,17 @@ public sealed class LocallyConnectedLayer(LayerParameter param) : Layer(param)
                 LocalColumnGradient(Blobs[0].Data, dyImage, colDiff, _numOutput, _kernelDim, _locations);
                 var dx = bottom[0].Diff.Slice(n * bottomDim, bottomDim);
                 dx.Clear();
-                Im2Col.Col2Im2D(colDiff, _channels, _height, _width, _geometry.Kernel[0], _geometry.Kernel[1],
-                    _geometry.Pad[0], _geometry.Pad[1], _geometry.Stride[0], _geometry.Stride[1], 1, 1, dx);
+                Im2Col.Col2Im2D(colDiff, ColumnShape, dx);
             }
         }
     }
 
+    // One image (C, H, W) with this layer's window; no dilation.
+    private Im2ColShape ColumnShape => new(_channels, _height, _width, _geometry.Kernel[0], _geometry.Kernel[1],
+        _geometry.Pad[0], _geometry.Pad[1], _geometry.Stride[0], _geometry.Stride[1], 1, 1);
+
     private void Im2ColImage(ReadOnlySpan<float> image, Span<float> col) =>
-        Im2Col.Im2Col2D(image, _channels, _height, _width, _geometry.Kernel[0], _geometry.Kernel[1],
-            _geometry.Pad[0], _geometry.Pad[1], _geometry.Stride[0], _geometry.Stride[1], 1, 1, col);
+        Im2Col.Im2Col2D(image, ColumnShape, col);
 
     // col: (K, L), w: (M, K, L) → y: (M, L), y[o, l] = Σ_k w[o, k, l] · col[k, l]
     private static void LocalForward(ReadOnlySpan<float> col, ReadOnlySpan<float> w, Span<float> y, int m, int k, int l)

@@ -91,8 +91,7 @@ internal sealed class ConvolutionGeometry
     {
         if (NumSpatialAxes == 2 && !ForceNd)
         {
-            Im2Col.Im2Col2D(im, channels, imShape[0], imShape[1], Kernel[0], Kernel[1], Pad[0], Pad[1],
-                Stride[0], Stride[1], Dilation[0], Dilation[1], col);
+            Im2Col.Im2Col2D(im, Shape2D(channels, imShape), col);
         }
         else
         {
@@ -100,13 +99,16 @@ internal sealed class ConvolutionGeometry
         }
     }
 
+    // The 2-D kernels' geometry for an image (channels, imShape[0], imShape[1]).
+    private Im2ColShape Shape2D(int channels, ReadOnlySpan<int> imShape) =>
+        new(channels, imShape[0], imShape[1], Kernel[0], Kernel[1], Pad[0], Pad[1], Stride[0], Stride[1], Dilation[0], Dilation[1]);
+
     // Adds col back into im (im is accumulated into).
     public void Col2ImInto(ReadOnlySpan<float> col, int channels, ReadOnlySpan<int> imShape, ReadOnlySpan<int> colShape, Span<float> im)
     {
         if (NumSpatialAxes == 2 && !ForceNd)
         {
-            Im2Col.Col2Im2D(col, channels, imShape[0], imShape[1], Kernel[0], Kernel[1], Pad[0], Pad[1],
-                Stride[0], Stride[1], Dilation[0], Dilation[1], im);
+            Im2Col.Col2Im2D(col, Shape2D(channels, imShape), im);
         }
         else
         {
