@@ -27,6 +27,7 @@ internal sealed class LevelDbTable : IDisposable
     /// <summary>The data blocks' (offset, size), in key order.</summary>
     public List<(long Offset, int Size)> DataBlocks { get; } = [];
 
+    /// <param name="path">The table file (.ldb or .sst).</param>
     /// <param name="corrupt">Makes the exception for a damaged table; it is given the detail (the file name is added here).</param>
     public static LevelDbTable Open(string path, Func<string, Exception> corrupt)
     {

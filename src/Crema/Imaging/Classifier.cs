@@ -65,6 +65,9 @@ public sealed class Classifier : IDisposable
     private readonly bool _ownsNet;
 
     /// <summary>Loads <paramref name="modelFile"/> (a deploy prototxt with an Input layer) in the TEST phase with <paramref name="weightsFile"/>'s weights.</summary>
+    /// <param name="modelFile">The deploy prototxt.</param>
+    /// <param name="weightsFile">The .caffemodel with the trained weights.</param>
+    /// <param name="preprocessing">Mean, scales and channel order applied to each crop; default: none.</param>
     /// <param name="imageDimensions">(height, width) images are resized to before cropping; default: the input's size (no crop margin).</param>
     public Classifier(string modelFile, string weightsFile, ImagePreprocessing? preprocessing = null, (int Height, int Width)? imageDimensions = null)
         : this(ImagePreprocessing.LoadNet(modelFile, weightsFile), preprocessing, imageDimensions, ownsNet: true)
