@@ -14,14 +14,21 @@ public sealed record ImagePreprocessing(float[]? Mean = null, Blob? MeanImage = 
     /// <summary>Caffe's ImageNet recipe for nets such as CaffeNet and SqueezeNet: BGR, 0–255, minus (104, 117, 123).</summary>
     public static ImagePreprocessing ImageNet { get; } = new(Mean: [104f, 117f, 123f], RawScale: 255, ChannelSwap: [2, 1, 0]);
 
-    /// <summary>A transformer for <paramref name="net"/>'s first input: transpose (2, 0, 1) and these settings.</summary>
-    internal (Transformer Transformer, string Input) CreateTransformer(Net net)
+    /// <summary>A transformer for <paramref name="net"/>'s first input, which must be (N, K, H, W): transpose (2, 0, 1) and these settings.</summary>
+    /// <param name="net">The net whose first input receives the images.</param>
+    /// <param name="user">Who asks (Classifier, Detector), for the error message.</param>
+    internal (Transformer Transformer, string Input) CreateTransformer(Net net, string user)
     {
         if (net.Inputs.Count == 0)
         {
             throw new CremaException($"Net '{net.Name}' has no Input layer to feed images into");
         }
         string input = net.Inputs[0];
+        var shape = net.Blob(input).Shape;
+        if (shape.Count != 4)
+        {
+            throw new CremaException($"{user}: input '{input}' has shape ({string.Join(" ", shape)}); it needs (N, K, H, W)");
+        }
         var transformer = Transformer.ForNet(net);
         transformer.SetTranspose(input, 2, 0, 1);
         if (Mean != null)
@@ -85,12 +92,8 @@ public sealed class Classifier : IDisposable
         ArgumentNullException.ThrowIfNull(net);
         Net = net;
         _ownsNet = ownsNet;
-        (Transformer, Input) = (preprocessing ?? new ImagePreprocessing()).CreateTransformer(net);
+        (Transformer, Input) = (preprocessing ?? new ImagePreprocessing()).CreateTransformer(net, "Classifier");
         var shape = net.Blob(Input).Shape;
-        if (shape.Count != 4)
-        {
-            throw new CremaException($"Classifier: input '{Input}' has shape ({string.Join(" ", shape)}); it needs (N, K, H, W)");
-        }
         CropDimensions = (shape[2], shape[3]);
         ImageDimensions = imageDimensions ?? CropDimensions;
         if (ImageDimensions.Height < CropDimensions.Height || ImageDimensions.Width < CropDimensions.Width)

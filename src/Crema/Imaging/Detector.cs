@@ -35,12 +35,8 @@ public sealed class Detector : IDisposable
         ArgumentNullException.ThrowIfNull(net);
         Net = net;
         _ownsNet = ownsNet;
-        (Transformer, Input) = (preprocessing ?? new ImagePreprocessing()).CreateTransformer(net);
+        (Transformer, Input) = (preprocessing ?? new ImagePreprocessing()).CreateTransformer(net, "Detector");
         var shape = net.Blob(Input).Shape;
-        if (shape.Count != 4)
-        {
-            throw new CremaException($"Detector: input '{Input}' has shape ({string.Join(" ", shape)}); it needs (N, K, H, W)");
-        }
         if (contextPad < 0 || 2 * contextPad >= shape[3])
         {
             throw new CremaException($"Detector: context pad {contextPad} must be in [0, {(shape[3] - 1) / 2}] for a {shape[3]}-pixel-wide input");

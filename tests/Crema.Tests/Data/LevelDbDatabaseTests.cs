@@ -81,15 +81,7 @@ public class LevelDbDatabaseTests
         using var dir = new TempDir();
         string path = dir.Combine("db");
         const int n = 3000;
-        using (var writer = LevelDbDatabase.Create(path))
-        {
-            for (int i = 0; i < n; i++)
-            {
-                writer.Put(MnistConverter.Key(i), Value(i));
-            }
-            writer.Complete();
-            Assert.Equal(n, writer.Count);
-        }
+        Assert.Equal(n, WriteRecords(path, n));
         Assert.True(Directory.GetFiles(path, "*.ldb").Length >= 2);
         using var db = LevelDbDatabase.OpenRead(path);
         using var cursor = db.OpenCursor();
@@ -106,19 +98,25 @@ public class LevelDbDatabaseTests
         Assert.False(cursor.IsValid);
     }
 
+    /// <summary>Writes records 0..n-1 (Caffe's keys, <see cref="Value"/>) and returns the writer's count.</summary>
+    private static long WriteRecords(string path, int n)
+    {
+        using var writer = LevelDbDatabase.Create(path);
+        for (int i = 0; i < n; i++)
+        {
+            writer.Put(MnistConverter.Key(i), Value(i));
+        }
+        writer.Complete();
+        return writer.Count;
+    }
+
     [PlyvelFact]
     public void Writer_Output_IsReadByRealLevelDb()
     {
         using var dir = new TempDir();
         string path = dir.Combine("db");
         const int n = 3000;
-        using (var writer = LevelDbDatabase.Create(path))
-        {
-            for (int i = 0; i < n; i++)
-            {
-                writer.Put(MnistConverter.Key(i), Value(i));
-            }
-        }
+        WriteRecords(path, n);
         var lines = Plyvel.Dump(path);
         Assert.Equal(Enumerable.Range(0, n).Select(i => MnistConverter.Key(i) + "\t" + Sha(Value(i))), lines);
     }
