@@ -36,6 +36,12 @@ public abstract class Layer : IDisposable
 
     public Phase Phase { get; set; }
 
+    /// <summary>
+    /// True once <c>Net.OptimizeForInference</c> has run on this layer's net: its weights are frozen and no Backward will
+    /// run, so the layer may cache values derived from its weights (folded, transformed or packed copies). Never set in TRAIN.
+    /// </summary>
+    public bool InferenceFrozen { get; internal set; }
+
     /// <summary>Learnable parameter blobs (weights, biases, …), saved in .caffemodel files in this order.</summary>
     public List<Blob> Blobs { get; } = [];
 

@@ -16,7 +16,7 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
 
     private protected override void ForwardImages(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, int index, int n0, int n1, Span<float> col)
     {
-        var weights = Blobs[0].Data;
+        var weights = ForwardWeights;
         var bottomData = bottom[index].Data;
         var topData = top[index].Data;
         for (int n = n0; n < n1; n++)
@@ -25,7 +25,7 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
             ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col);
             if (BiasTerm)
             {
-                AddBias(image, Blobs[1].Data);
+                AddBias(image, ForwardBias);
             }
         }
     }
