@@ -2,7 +2,7 @@
 
 For each net and batch: Crema.Inference prepare (seeded random weights saved as a .caffemodel, N(0, 1) input, Crema's
 output), peers/caffe_to_onnx.py (the same net and weights rebuilt in PyTorch, output checked, exported to ONNX), then for
-each instruction set Crema.Inference run (the three interleaved in one process, median ms of --inf-runs runs, each peer's
+each instruction set Crema.Inference run (the three interleaved in one process in blocks of 5 back-to-back runs, median ms of --inf-runs runs, each peer's
 output checked against Crema's to 1e-4). Weights live in a temp folder, never in the repository.
 """
 import os, re, shutil, subprocess, sys, tempfile

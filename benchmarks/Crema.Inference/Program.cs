@@ -17,7 +17,7 @@ namespace Crema.Inference;
 ///       as DIR/weights.caffemodel, the net at batch B as DIR/deploy.prototxt, DIR/graph.json + weights.bin (what
 ///       peers/caffe_to_onnx.py rebuilds in PyTorch to export DIR/model.onnx), DIR/input.bin (N(0, 1) noise) and
 ///       DIR/crema_output.bin (Crema's output on it).
-///   run --dir DIR [--runs 20] [--warmup 3] [--threads 2]   Crema Net.Forward(), ORT session.Run and OpenCV net.forward,
+///   run --dir DIR [--runs 20] [--warmup 3] [--threads 2] [--gap-ms 50] [--block 5]   Crema Net.Forward(), ORT session.Run and OpenCV net.forward,
 ///       interleaved (order rotated each run), median ms each, outputs checked against Crema's.
 /// </summary>
 internal static class Program
@@ -38,7 +38,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: Crema.Inference prepare --model M --batch B --out DIR | run --dir DIR [--runs 20] [--warmup 3] [--threads 2]");
+        Console.Error.WriteLine("usage: Crema.Inference prepare --model M --batch B --out DIR | run --dir DIR [--runs 20] [--warmup 3] [--threads 2] [--gap-ms 50] [--block 5]");
         return 2;
     }
 
@@ -268,7 +268,7 @@ internal static class Program
     private static int Run(Dictionary<string, string> o)
     {
         string dir = o["dir"];
-        int runs = Int(o, "runs", 20), warmup = Int(o, "warmup", 3), threads = Int(o, "threads", 2);
+        int runs = Int(o, "runs", 20), warmup = Int(o, "warmup", 3), threads = Int(o, "threads", 2), gapMs = Int(o, "gap-ms", 50), block = Int(o, "block", 5);
         string prototxt = Path.Combine(dir, "deploy.prototxt"), caffemodel = Path.Combine(dir, "weights.caffemodel");
         float[] input = ReadFloats(Path.Combine(dir, "input.bin"));
         float[] reference = ReadFloats(Path.Combine(dir, "crema_output.bin"));
@@ -340,15 +340,25 @@ internal static class Program
                 forward();
             }
         }
+        // Interleaved in blocks: each runtime in turn does one untimed run (its pool wakes up) and then `block` timed
+        // back-to-back runs, the order rotating every round. Between runtimes a pause lets the previous one's pool
+        // threads stop spinning (ONNX Runtime spins after every Run), so no runtime is timed while another's idle
+        // workers still hold a core, and each is timed in its steady state, as a server running requests back to back.
         var times = runners.ToDictionary(r => r.Name, _ => new List<double>());
-        for (int r = 0; r < runs; r++)
+        int rounds = (runs + block - 1) / block;
+        for (int r = 0; r < rounds; r++)
         {
             for (int q = 0; q < runners.Count; q++)
             {
                 var (name, forward) = runners[(q + r) % runners.Count];
-                long t0 = Stopwatch.GetTimestamp();
+                Thread.Sleep(gapMs);
                 forward();
-                times[name].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                for (int b = 0; b < block && times[name].Count < runs; b++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    forward();
+                    times[name].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
             }
         }
         foreach (var (name, list) in times)

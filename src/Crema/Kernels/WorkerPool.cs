@@ -19,9 +19,14 @@ internal static unsafe class WorkerPool
     private static int s_busy;
     // Incremented by every dispatch; workers wait for it to change.
     private static int s_generation;
-    // How long an idle worker spins before it sleeps: back-to-back kernels (a net's layers, a GEMM per image) find it
-    // awake and cost the dispatcher no system call; only a worker that went to sleep is woken through its event.
-    private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 5000;
+    // How long an idle worker stays awake before it sleeps: back-to-back kernels (a net's layers, a GEMM per image) find it
+    // awake and cost the dispatcher no system call. A sleeping worker wakes too late for short kernels (tens of µs on a
+    // VM), and the caller then runs its part too, so a batch-1 forward whose serial stretches (an im2col, a concat) last
+    // longer than the spin ran half-threaded: SqueezeNet b1 on 2 cores, forwards 50 ms apart, median 29–37 ms with a
+    // 0.2 ms spin, 18 ms with 5 ms. The first stretch spins on pause instructions; after it the worker yields its core
+    // between checks, so a process that wants the core (a second MPI rank, a test run) gets it at once.
+    private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 10000;
+    private static readonly long s_awakeTicks = System.Diagnostics.Stopwatch.Frequency / 200;
     private static Worker[] s_workers = [];
     private static delegate*<void*, int, void> s_body;
     private static void* s_ctx;
@@ -209,9 +214,15 @@ internal static unsafe class WorkerPool
                 long idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
                 while ((generation = Volatile.Read(ref s_generation)) == seen)
                 {
-                    if (System.Diagnostics.Stopwatch.GetTimestamp() - idleSince < s_spinTicks)
+                    long idle = System.Diagnostics.Stopwatch.GetTimestamp() - idleSince;
+                    if (idle < s_spinTicks)
                     {
                         Thread.SpinWait(4);
+                        continue;
+                    }
+                    if (idle < s_awakeTicks)
+                    {
+                        Thread.Yield();
                         continue;
                     }
                     _wake.Reset();
