@@ -118,7 +118,8 @@ public static unsafe partial class Gemm
             ks = 1;
         }
 
-        float* c = g->C + ((long)(blk->Ic + ir) * n) + blk->Jc + jr;
+        nint ldc = g->Ldc;
+        float* c = g->C + ((long)(blk->Ic + ir) * ldc) + blk->Jc + jr;
         int cols = Math.Min(nr, blk->Nc - jr);
         int width = cols == nr ? nr : (cols + step - 1) / step * step;
         bool inPlace = blk->BInPlace && cols == width;
@@ -126,12 +127,12 @@ public static unsafe partial class Gemm
         nint bs = inPlace ? n : width;
         if (TK.HandlesEdges || (rows == MR && cols == width))
         {
-            TK.Run(kc, a, rs, ks, rows, b, width, bs, c, n, cols, g->Alpha, blk->Beta);
+            TK.Run(kc, a, rs, ks, rows, b, width, bs, c, ldc, cols, g->Alpha, blk->Beta);
         }
         else
         {
             TK.Run(kc, a, rs, ks, rows, b, width, bs, blk->Tile, width, width, 1f, 0f);
-            MergeTile(blk->Tile, width, c, n, rows, cols, g->Alpha, blk->Beta);
+            MergeTile(blk->Tile, width, c, ldc, rows, cols, g->Alpha, blk->Beta);
         }
     }
 

@@ -92,7 +92,7 @@ public static unsafe partial class Gemm
         {
             var args = new GemmArgs
             {
-                TransA = transA, TransB = transB, M = m, N = n, K = k,
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Ldc = n,
                 Alpha = alpha, Beta = beta, A = pa, B = pb, C = pc, Kind = s_kind,
             };
             if (UseDot(transA, transB, m, n, k))
@@ -111,6 +111,44 @@ public static unsafe partial class Gemm
 
             Partition(&args, threads);
             WorkerPool.Run(args.Parts, &RunPart, &args);
+        }
+    }
+
+    /// <summary>
+    /// C[:, 0..n) = A·B on the calling thread, A (m, k) and B (k, n) row-major and untransposed, C with row stride
+    /// <paramref name="ldc"/> ≥ n: a column block of a wider matrix, written without touching its other columns (a
+    /// convolution computing its output positions in cache-sized chunks). Same kernels and summation order as Sgemm.
+    /// </summary>
+    internal static void SgemmIntoColumns(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, n);
+        long cNeeded = m == 0 ? 0 : ((long)(m - 1) * ldc) + n;
+        if (c.Length < cNeeded)
+        {
+            throw new ArgumentException($"Span 'c' has {c.Length} elements but {m} rows of {n} at stride {ldc} need {cNeeded}.", nameof(c));
+        }
+        ValidateGemm(m, n, k, a.Length, b.Length, m * n);
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+        if (k == 0)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                c.Slice(i * ldc, n).Clear();
+            }
+            return;
+        }
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            var args = new GemmArgs
+            {
+                M = m, N = n, K = k, Ldc = ldc, Alpha = 1f, Beta = 0f, A = pa, B = pb, C = pc, Kind = s_kind,
+            };
+            RunBlocked(&args, 0, m, 0, n);
         }
     }
 
@@ -208,6 +246,8 @@ public static unsafe partial class Gemm
     {
         public bool TransA, TransB;
         public int M, N, K;
+        // Row stride of C (N unless a caller writes a column block of a wider matrix, see SgemmIntoColumns).
+        public int Ldc;
         public float Alpha, Beta;
         public float* A, B, C;
         public KernelKind Kind;

@@ -23,18 +23,25 @@ internal readonly record struct Im2ColShape(int Channels, int Height, int Width,
 internal static class Im2Col
 {
     /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
+    public static void Im2Col2D(ReadOnlySpan<float> im, in Im2ColShape shape, Span<float> col) =>
+        Im2Col2DRows(im, shape, 0, shape.OutputHeight, col);
+
+    /// <summary>
+    /// The columns of output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) only: col is
+    /// (channels·kh·kw, (rowEnd − rowStart)·outW), fully overwritten — a cache-sized chunk of the full im2col.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Im2Col2D(ReadOnlySpan<float> im, in Im2ColShape shape, Span<float> col)
+    public static unsafe void Im2Col2DRows(ReadOnlySpan<float> im, in Im2ColShape shape, int rowStart, int rowEnd, Span<float> col)
     {
         int channels = shape.Channels, height = shape.Height, width = shape.Width;
         int kernelH = shape.KernelH, kernelW = shape.KernelW, padH = shape.PadH, padW = shape.PadW;
         int strideH = shape.StrideH, strideW = shape.StrideW, dilationH = shape.DilationH, dilationW = shape.DilationW;
-        if (!Geometry(im.Length, col.Length, shape, out int outH, out int outW))
+        if (!Geometry(im.Length, col.Length, shape, out int outH, out int outW, rowStart, rowEnd))
         {
             return;
         }
         int planeIn = height * width;
-        int planeOut = outH * outW;
+        int planeOut = (rowEnd - rowStart) * outW;
         fixed (float* pim = im)
         fixed (float* pcol = col)
         {
@@ -44,20 +51,22 @@ internal static class Im2Col
                 float* plane = pim + ((nint)c * planeIn);
                 for (int ki = 0; ki < kernelH; ki++)
                 {
-                    // Output rows whose input row lies inside the image: [ohStart, ohEnd), the same for every kj.
+                    // Output rows of the window whose input row lies inside the image: [ohStart, ohEnd), the same for every kj.
                     int y0 = (ki * dilationH) - padH;
                     ValidRange(y0, strideH, height, outH, out int ohStart, out int ohEnd);
+                    ohStart = Math.Clamp(ohStart, rowStart, rowEnd);
+                    ohEnd = Math.Clamp(ohEnd, ohStart, rowEnd);
                     for (int kj = 0; kj < kernelW; kj++, dst += planeOut)
                     {
                         int x0 = (kj * dilationW) - padW;
                         ValidRange(x0, strideW, width, outW, out int owStart, out int owEnd);
-                        if (ohStart > 0 || ohEnd < outH)
+                        if (ohStart > rowStart || ohEnd < rowEnd)
                         {
-                            new Span<float>(dst, ohStart * outW).Clear();
-                            new Span<float>(dst + ((nint)ohEnd * outW), (outH - ohEnd) * outW).Clear();
+                            new Span<float>(dst, (ohStart - rowStart) * outW).Clear();
+                            new Span<float>(dst + ((nint)(ohEnd - rowStart) * outW), (rowEnd - ohEnd) * outW).Clear();
                         }
                         float* src = plane + ((nint)((ohStart * strideH) + y0) * width) + x0;
-                        float* d = dst + ((nint)ohStart * outW);
+                        float* d = dst + ((nint)(ohStart - rowStart) * outW);
                         nint srcStep = (nint)strideH * width;
                         if (strideW == 1)
                         {
@@ -130,7 +139,8 @@ internal static class Im2Col
 
     // Output size of a 2-D im2col/col2im, false when there is nothing to do; checks that both buffers hold what the
     // pointer loops index (so a wrong size is an error here, not a read past the end).
-    private static bool Geometry(int imLength, int colLength, in Im2ColShape shape, out int outH, out int outW)
+    // rowStart/rowEnd: the window of output rows im2col writes (rowEnd −1: all of them).
+    private static bool Geometry(int imLength, int colLength, in Im2ColShape shape, out int outH, out int outW, int rowStart = 0, int rowEnd = -1)
     {
         outH = shape.OutputHeight;
         outW = shape.OutputWidth;
@@ -138,8 +148,20 @@ internal static class Im2Col
         {
             return false;
         }
+        if (rowEnd < 0)
+        {
+            rowEnd = outH;
+        }
+        if (rowStart < 0 || rowStart > rowEnd || rowEnd > outH)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rowStart), $"im2col: output rows [{rowStart}, {rowEnd}) outside [0, {outH})");
+        }
+        if (rowEnd == rowStart)
+        {
+            return false;
+        }
         long imNeeded = (long)shape.Channels * shape.Height * shape.Width;
-        long colNeeded = (long)shape.Channels * shape.KernelH * shape.KernelW * outH * outW;
+        long colNeeded = (long)shape.Channels * shape.KernelH * shape.KernelW * (rowEnd - rowStart) * outW;
         if (imLength < imNeeded || colLength < colNeeded)
         {
             throw new ArgumentException($"im2col: image needs {imNeeded} floats (has {imLength}), columns need {colNeeded} (has {colLength})");

@@ -99,6 +99,13 @@ internal sealed class ConvolutionGeometry
         }
     }
 
+    /// <summary>True when im2col runs the 2-D kernel, which can also unroll a window of output rows (<see cref="Im2ColRowsInto"/>).</summary>
+    public bool Is2D => NumSpatialAxes == 2 && !ForceNd;
+
+    /// <summary>2-D only: the columns of output rows [rowStart, rowEnd), col (channels·kernel count, rows·outW).</summary>
+    public void Im2ColRowsInto(ReadOnlySpan<float> im, int channels, ReadOnlySpan<int> imShape, int rowStart, int rowEnd, Span<float> col) =>
+        Im2Col.Im2Col2DRows(im, Shape2D(channels, imShape), rowStart, rowEnd, col);
+
     // The 2-D kernels' geometry for an image (channels, imShape[0], imShape[1]).
     private Im2ColShape Shape2D(int channels, ReadOnlySpan<int> imShape) =>
         new(channels, imShape[0], imShape[1], Kernel[0], Kernel[1], Pad[0], Pad[1], Stride[0], Stride[1], Dilation[0], Dilation[1]);

@@ -13,6 +13,8 @@ public abstract partial class ConvolutionLayerBase
     // reduced in part order.
     private int _colCount;
     private int _parts;
+    // Parts of the running Forward/Backward's image loop: with one, a chunked forward GEMM shares its chunks among the threads.
+    private int _imageParts;
     private float[][] _weightDiffT = [];
     // Wᵀ per group, (group, kernel dim, out channels / group), while BackwardGemm may run (Convolution's backward,
     // Deconvolution's forward), for small weights only: a plain GEMM on it beats one that packs the transposed weights
@@ -59,10 +61,11 @@ public abstract partial class ConvolutionLayerBase
             TransposeWeights();
         }
         _work.Set(bottom, top, null);
+        _imageParts = ImageParts();
         for (int i = 0; i < bottom.Count; i++)
         {
             _work.Index = i;
-            WorkerPool.Run(ImageParts(), _work);
+            WorkerPool.Run(_imageParts, _work);
         }
         _work.Set(null, null, null);
         ReleaseTransposedWeights();
@@ -96,7 +99,7 @@ public abstract partial class ConvolutionLayerBase
 
     protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {
-        int parts = ImageParts();
+        int parts = _imageParts = ImageParts();
         bool weightGrad = ShouldComputeParamGradient(0);
         bool biasGrad = _biasTerm && ShouldComputeParamGradient(1);
         int weights = Blobs[0].Count;

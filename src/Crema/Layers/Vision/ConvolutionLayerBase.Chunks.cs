@@ -1,0 +1,105 @@
+using Crema.Kernels;
+
+namespace Crema.Layers;
+
+// Forward of one image in chunks of output rows: im2col of a chunk into a cache-sized column buffer, then its GEMM
+// straight into the chunk's columns of the output. The full column matrix of a first layer is megabytes (SqueezeNet
+// conv1: 147 × 12,321 floats, 7 MiB) and went through memory twice; a chunk stays in L2 between im2col and GEMM.
+// When the image is the only part running (batch 1), the chunks are shared among the worker threads, so im2col runs
+// on every core too instead of on the caller alone.
+public abstract partial class ConvolutionLayerBase
+{
+    // Column floats per chunk: 64 Ki floats (256 KiB) leave room in a 1 MiB L2 for the weights' slivers and the output.
+    private const int ChunkFloats = 1 << 16;
+    private ChunkWork? _chunkWork;
+
+    // Output rows per chunk, or 0 when the image is computed whole (1×1 kernels, N-D, or columns that fit a chunk).
+    private int ChunkRows()
+    {
+        if (_geometry.Is1x1 || !_geometry.Is2D || _kernelDim * _convOutSpatialDim <= ChunkFloats)
+        {
+            return 0;
+        }
+        int outW = _convOutShape[1];
+        return Math.Max(1, ChunkFloats / (_kernelDim * outW));
+    }
+
+    // output = W · im2col(input) for one image, chunk by chunk (see above); col holds one chunk at least.
+    private unsafe void ForwardGemmChunked(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> col, int rowsPerChunk)
+    {
+        int chunks = (_convOutShape[0] + rowsPerChunk - 1) / rowsPerChunk;
+        int parts = _imageParts == 1 ? Math.Min(WorkerPool.Threads, chunks) : 1;
+        fixed (float* pin = input)
+        fixed (float* pw = weights)
+        fixed (float* pout = output)
+        {
+            var work = _chunkWork ??= new ChunkWork(this);
+            work.Set(pin, input.Length, pw, weights.Length, pout, output.Length, rowsPerChunk, chunks);
+            if (parts <= 1)
+            {
+                work.RunChunks(0, chunks, col);
+            }
+            else
+            {
+                WorkerPool.Run(parts, work);
+            }
+            work.Set(null, 0, null, 0, null, 0, 0, 0);
+        }
+    }
+
+    // Chunks [c0, c1) of the current image, every group, with the given column buffer.
+    private void ForwardChunks(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, int rowsPerChunk, int c0, int c1, Span<float> col)
+    {
+        int outH = _convOutShape[0], outW = _convOutShape[1];
+        int m = _convOutChannels / _group;
+        int inGroup = input.Length / _group, channels = _convInChannels / _group;
+        for (int chunk = c0; chunk < c1; chunk++)
+        {
+            int r0 = chunk * rowsPerChunk, r1 = Math.Min(outH, r0 + rowsPerChunk);
+            int width = (r1 - r0) * outW;
+            var chunkCol = col[..(_kernelDim * width)];
+            for (int g = 0; g < _group; g++)
+            {
+                _geometry.Im2ColRowsInto(input.Slice(g * inGroup, inGroup), channels, _convInShape, r0, r1, chunkCol);
+                // Rows of this group's output, from column r0·outW on, _convOutSpatialDim apart.
+                var target = output[((g * m * _convOutSpatialDim) + (r0 * outW))..];
+                Gemm.SgemmIntoColumns(m, width, _kernelDim, weights.Slice(g * m * _kernelDim, m * _kernelDim), chunkCol, target, _convOutSpatialDim);
+            }
+        }
+    }
+
+    // The chunks of one image shared among the worker threads (pointers: the spans live on the caller's stack, which
+    // WorkerPool.Run does not leave before every part is done).
+    private sealed unsafe class ChunkWork(ConvolutionLayerBase layer) : IPartitionedWork
+    {
+        private float* _input, _weights, _output;
+        private int _inputLength, _weightsLength, _outputLength, _rowsPerChunk, _chunks;
+
+        public void Set(float* input, int inputLength, float* weights, int weightsLength, float* output, int outputLength, int rowsPerChunk, int chunks)
+        {
+            _input = input;
+            _weights = weights;
+            _output = output;
+            (_inputLength, _weightsLength, _outputLength, _rowsPerChunk, _chunks) = (inputLength, weightsLength, outputLength, rowsPerChunk, chunks);
+        }
+
+        public void RunChunks(int c0, int c1, Span<float> col) =>
+            layer.ForwardChunks(new ReadOnlySpan<float>(_input, _inputLength), new ReadOnlySpan<float>(_weights, _weightsLength),
+                new Span<float>(_output, _outputLength), _rowsPerChunk, c0, c1, col);
+
+        public void RunPart(int part, int parts)
+        {
+            var (c0, c1) = WorkerPool.Slice(_chunks, part, parts);
+            int floats = layer._kernelDim * _rowsPerChunk * layer._convOutShape[1];
+            float[] col = ScratchPool.Shared.Rent(floats);
+            try
+            {
+                RunChunks(c0, c1, col.AsSpan(0, floats));
+            }
+            finally
+            {
+                ScratchPool.Shared.Return(col);
+            }
+        }
+    }
+}
