@@ -7,10 +7,14 @@ namespace Crema.Kernels;
 internal static class LocalWindow
 {
     /// <summary>x, y: (channels, plane); y[c] = Σ x[c'] over c' ∈ [c − half, c + half] ∩ [0, channels). x and y must not overlap.</summary>
+    public static void ChannelSum(ReadOnlySpan<float> x, Span<float> y, int channels, int plane, int half) =>
+        ChannelSum(x, y, channels, plane, half, 0, channels);
+
+    /// <summary>As above for output channels [c0, c1) only: reads x's channels c0 − half … c1 − 1 + half, writes y's [c0, c1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ChannelSum(ReadOnlySpan<float> x, Span<float> y, int channels, int plane, int half)
+    public static void ChannelSum(ReadOnlySpan<float> x, Span<float> y, int channels, int plane, int half, int c0, int c1)
     {
-        for (int c = 0; c < channels; c++)
+        for (int c = c0; c < c1; c++)
         {
             var target = y.Slice(c * plane, plane);
             target.Clear();

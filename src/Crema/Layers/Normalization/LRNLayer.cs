@@ -89,24 +89,36 @@ public sealed class LRNLayer : Layer
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top) => _work.Run(bottom[0], top[0], backward: false);
 
-    // Images [n0, n1), one at a time (each thread owns a run of images; scratch is one image's worth).
-    private void ForwardImages(Blob bottom, Blob top, int n0, int n1, Span<float> planeScratch)
+    // Channels [c0, c1) of images [n0, n1), one image at a time. A part owns either a run of images (batches) or a run of
+    // channels of every image (batch 1 and other batches too small to split): across channels its squares then cover
+    // the window's halo (c0 − half … c1 + half), so no part reads what another writes.
+    private void ForwardImages(Blob bottom, Blob top, int n0, int n1, int c0, int c1, Span<float> planeScratch)
     {
-        int image = _channels * _height * _width;
+        int plane = _height * _width, image = _channels * plane;
+        int half = _within ? 0 : (_size - 1) / 2;
+        int lo = Math.Max(0, c0 - half), hi = Math.Min(_channels, c1 + half);
         float[] scratch = ScratchPool.Shared.Rent(image);
         var squares = scratch.AsSpan(0, image);
+        var range = (c0 * plane)..(c1 * plane);
         for (int n = n0; n < n1; n++)
         {
             int start = n * image;
             ReadOnlySpan<float> x = bottom.Data.Slice(start, image);
             var scale = _scale.AsSpan(start, image);
-            TensorPrimitives.Multiply(x, x, squares);
-            WindowSum(squares, scale, 1, planeScratch);
-            TensorPrimitives.Multiply(scale, WindowWeight, scale);
-            TensorPrimitives.Add(scale, _k, scale);
-            var power = squares;
-            TensorPrimitives.Pow(scale, -_beta, power);
-            TensorPrimitives.Multiply(x, power, top.Data.Slice(start, image));
+            TensorPrimitives.Multiply(x[(lo * plane)..(hi * plane)], x[(lo * plane)..(hi * plane)], squares[(lo * plane)..(hi * plane)]);
+            if (_within)
+            {
+                for (int c = c0; c < c1; c++)
+                {
+                    LocalWindow.SpatialSum(squares.Slice(c * plane, plane), scale.Slice(c * plane, plane), planeScratch, _height, _width, (_size - 1) / 2);
+                }
+            }
+            else
+            {
+                LocalWindow.ChannelSum(squares, scale, _channels, plane, half, c0, c1);
+            }
+            Activations.Affine(scale[range], scale[range], WindowWeight, _k);
+            LrnKernels.ScaleByNegativePower(x[range], scale[range], _beta, top.Data.Slice(start, image)[range]);
         }
         ScratchPool.Shared.Return(scratch);
     }
@@ -132,7 +144,7 @@ public sealed class LRNLayer : Layer
             int start = n * image;
             ReadOnlySpan<float> dy = top.Diff.Slice(start, image);
             ReadOnlySpan<float> scale = _scale.AsSpan(start, image);
-            TensorPrimitives.Pow(scale, -_beta, power);
+            LrnKernels.NegativePower(scale, _beta, power);
             ReadOnlySpan<float> x = bottom.Data.Slice(start, image);
             if (bottom == top)
             {
@@ -156,31 +168,41 @@ public sealed class LRNLayer : Layer
     private sealed class ImageWork(LRNLayer layer) : IPartitionedWork
     {
         private Blob? _bottom, _top;
-        private bool _backward;
+        private bool _backward, _byChannels;
 
         public void Run(Blob bottom, Blob top, bool backward)
         {
             (_bottom, _top, _backward) = (bottom, top, backward);
-            int parts = Math.Min(WorkerPool.PartsFor(bottom.Count, MinElementsPerPart), layer._num);
+            int parts = WorkerPool.PartsFor(bottom.Count, MinElementsPerPart);
             if (layer._within)
             {
                 parts = Math.Min(parts, layer._planes.Length);
             }
+            // Forward splits channels when the images alone cannot keep every thread busy (not in place: a part's window
+            // reads its neighbours' input channels, which they would be overwriting).
+            _byChannels = !backward && layer._num < parts && bottom != top;
+            parts = Math.Min(parts, _byChannels ? layer._channels : layer._num);
             WorkerPool.Run(parts, this);
             (_bottom, _top) = (null, null);
         }
 
         public void RunPart(int part, int parts)
         {
-            var (n0, n1) = WorkerPool.Slice(layer._num, part, parts);
             Span<float> plane = layer._within ? layer._planes[part] : default;
+            if (_byChannels)
+            {
+                var (c0, c1) = WorkerPool.Slice(layer._channels, part, parts);
+                layer.ForwardImages(_bottom!, _top!, 0, layer._num, c0, c1, plane);
+                return;
+            }
+            var (n0, n1) = WorkerPool.Slice(layer._num, part, parts);
             if (_backward)
             {
                 layer.BackwardImages(_bottom!, _top!, n0, n1, plane);
             }
             else
             {
-                layer.ForwardImages(_bottom!, _top!, n0, n1, plane);
+                layer.ForwardImages(_bottom!, _top!, n0, n1, 0, layer._channels, plane);
             }
         }
     }

@@ -82,6 +82,34 @@ public class LRNLayerTests
         TestBlobs.AssertClose(Reference(x, region, (int)size, alpha, beta, k), top.Data, 1e-5f);
     }
 
+    // Batch 1 with enough elements for 2 parts: the forward splits the channels between the threads (each part reading
+    // its neighbours' channels inside the window); in place it must not, and gives the out-of-place result.
+    [Theory]
+    [InlineData(NormRegion.AcrossChannels, 5u, 0.75f, false)]
+    [InlineData(NormRegion.AcrossChannels, 9u, 1.3f, false)]
+    [InlineData(NormRegion.AcrossChannels, 5u, 0.75f, true)]
+    [InlineData(NormRegion.WithinChannel, 3u, 0.75f, false)]
+    [InlineData(NormRegion.WithinChannel, 5u, 0.5f, true)]
+    public void Forward_BatchOneSplitByChannels_MatchesReference(NormRegion region, uint size, float beta, bool inPlace)
+    {
+        int saved = Crema.Kernels.Gemm.ThreadCount;
+        try
+        {
+            Crema.Kernels.Gemm.ThreadCount = 2;
+            var x = TestBlobs.Gaussian(1701, 1f, 1, 97, 27, 27);
+            var expected = Reference(x, region, (int)size, 1, beta, 2);
+            var top = inPlace ? x : new Blob();
+            var layer = LayerRegistry.Create(Param(region, size, 1, beta, 2));
+            layer.SetUp([x], [top]);
+            layer.Forward([x], [top]);
+            TestBlobs.AssertClose(expected, top.Data, 1e-5f);
+        }
+        finally
+        {
+            Crema.Kernels.Gemm.ThreadCount = saved;
+        }
+    }
+
     // Caffe's WITHIN_CHANNEL path fixes the shift at 1 (its Power layer), so k has no effect there.
     [Fact]
     public void Forward_WithinChannel_IgnoresK()
