@@ -15,7 +15,7 @@ public class ConvolutionChunkTests
         // 3 × 7 × 7 = 147 column rows × 47 × 47 positions: 4 chunks of 9 rows (the last one 11)
         ["first layer 7x7 s2"] = new([1, 3, 99, 99], 8, [7, 7], [0, 0], [2, 2], [1, 1]),
         ["3x3 padded"] = new([1, 16, 30, 34], 6, [3, 3], [1, 1], [1, 1], [1, 1]),
-        ["group 2 dilated"] = new([1, 8, 40, 33], 4, [3, 3], [2, 2], [1, 1], [2, 2], Group: 2),
+        ["group 2 dilated"] = new([1, 16, 40, 33], 4, [3, 3], [2, 2], [1, 1], [2, 2], Group: 2),
         ["11x11 s4 no bias"] = new([1, 3, 95, 87], 5, [11, 11], [0, 0], [4, 4], [1, 1], Bias: false),
     };
 
