@@ -18,7 +18,7 @@ public abstract partial class ConvolutionLayerBase
     private const int MinChunkColumns = 192;
 
     // Output rows per chunk, or 0 when the image is computed whole (1×1 kernels, N-D, or columns that fit one chunk).
-    private int ChunkRows()
+    internal int ChunkRows()
     {
         if (_geometry.Is1x1 || !_geometry.Is2D || _kernelDim * _convOutSpatialDim <= ChunkFloats)
         {
