@@ -1,3 +1,4 @@
+using Crema.Kernels;
 using Crema.Proto;
 
 namespace Crema.Layers;
@@ -11,7 +12,9 @@ public sealed class ConcatLayer : Layer
     private int _inner;
     private int[] _topShape = [];
 
-    public ConcatLayer(LayerParameter param) : base(param) { }
+    private readonly ForwardWork _forward;
+
+    public ConcatLayer(LayerParameter param) : base(param) => _forward = new ForwardWork(this);
 
     public override BlobCount BottomCount => BlobCount.AtLeast(1);
 
@@ -71,19 +74,46 @@ public sealed class ConcatLayer : Layer
         {
             return;
         }
-        var y = top[0].Data;
+        // A pure copy, bound by memory bandwidth: two threads move ~30 % more than one (SqueezeNet b10: 27.5 M floats).
+        _forward.Bottom = bottom;
+        _forward.Top = top[0];
+        WorkerPool.Run(WorkerPool.PartsFor(top[0].Count, 1 << 16), _forward);
+        _forward.Bottom = null;
+        _forward.Top = null;
+    }
+
+    // Part p of P copies the top's elements [t0, t1) (equal slices, 64-float aligned), from whichever bottoms they come.
+    private void CopyInto(IReadOnlyList<Blob> bottom, Blob top, int t0, int t1)
+    {
+        var y = top.Data;
         int topRow = _topShape[_axis] * _inner;
         int offset = 0;
         for (int b = 0; b < bottom.Count; b++)
         {
-            var x = bottom[b];
-            int row = x.Shape[_axis] * _inner;
-            var src = x.Data;
+            var src = bottom[b].Data;
+            int row = bottom[b].Shape[_axis] * _inner;
             for (int o = 0; o < _outer; o++)
             {
-                src.Slice(o * row, row).CopyTo(y.Slice(o * topRow + offset, row));
+                int start = (o * topRow) + offset;
+                int from = Math.Max(start, t0), to = Math.Min(start + row, t1);
+                if (from < to)
+                {
+                    src.Slice((o * row) + from - start, to - from).CopyTo(y.Slice(from, to - from));
+                }
             }
             offset += row;
+        }
+    }
+
+    private sealed class ForwardWork(ConcatLayer layer) : IPartitionedWork
+    {
+        public IReadOnlyList<Blob>? Bottom;
+        public Blob? Top;
+
+        public void RunPart(int part, int parts)
+        {
+            var (t0, t1) = WorkerPool.SliceAligned(Top!.Count, part, parts);
+            layer.CopyInto(Bottom!, Top, t0, t1);
         }
     }
 

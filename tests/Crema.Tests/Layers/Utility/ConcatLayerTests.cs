@@ -12,11 +12,34 @@ public class ConcatLayerTests
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(-1)]
-    public void Forward_MatchesReference(int axis)
+    public void Forward_MatchesReference(int axis) => CheckForward(axis, [2, 3, 6, 5], a => a == 0 ? 5 : 4);
+
+    // Big enough for two parts (each copies an aligned slice of the top, from whichever bottoms it comes from).
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    public void Forward_OnTwoThreads_MatchesReference(int axis, int num)
     {
-        int[] shapeA = [2, 3, 6, 5], shapeB = [2, 3, 6, 5];
+        int saved = Crema.Kernels.Gemm.ThreadCount;
+        try
+        {
+            Crema.Kernels.Gemm.ThreadCount = 2;
+            CheckForward(axis, [num, 40, 33, 37], a => a == 0 ? 2 : 25);
+        }
+        finally
+        {
+            Crema.Kernels.Gemm.ThreadCount = saved;
+        }
+    }
+
+    private static void CheckForward(int axis, int[] shapeA, Func<int, int> otherSize)
+    {
+        int[] shapeB = [.. shapeA];
         int a = axis < 0 ? axis + 4 : axis;
-        shapeB[a] = a == 0 ? 5 : 4;
+        shapeB[a] = otherSize(a);
         var x0 = TestBlobs.Gaussian(1701, 1f, shapeA);
         var x1 = TestBlobs.Gaussian(1702, 1f, shapeB);
         var top = new Blob();
