@@ -14,6 +14,7 @@ public static class Hdf5Datasets
         }
         try
         {
+            Hdf5LinkGuard.Check(path);
             using var file = H5File.OpenRead(path);
             return ReadFloats(file, path, name);
         }
