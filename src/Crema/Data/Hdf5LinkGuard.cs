@@ -235,12 +235,9 @@ public static class Hdf5LinkGuard
                         ReadSymbolTable(Offset(start), Offset(start + _sizeOfOffsets), group);
                         isGroup = true;
                         break;
-                    case 0x02: // link info: dense storage when a fractal heap is named
+                    case 0x02: // link info: dense storage (fractal heap + B-tree v2 name index) when the index is named
                         isGroup = true;
-                        if (LinkInfoIsDense(start, size))
-                        {
-                            throw new CremaException($"{path}: a group stores its links in a fractal heap (dense storage), which Crema cannot check; rewrite the file with h5py's default libver");
-                        }
+                        ReadDenseLinks(start, size, group);
                         break;
                     case 0x06: // link (compact storage)
                         isGroup = true;
@@ -255,7 +252,7 @@ public static class Hdf5LinkGuard
             return result;
         }
 
-        private bool LinkInfoIsDense(long start, long size)
+        private void ReadDenseLinks(long start, long size, Group group)
         {
             Need(size, 2);
             var head = Bytes(start, 2);
@@ -263,7 +260,158 @@ public static class Hdf5LinkGuard
             // group as dense when the name index is defined.
             long p = start + 2 + ((head[1] & 1) != 0 ? 8 : 0);
             Need(size, p - start + (2 * _sizeOfOffsets));
-            return Offset(p + _sizeOfOffsets) != _undefined;
+            ulong index = Offset(p + _sizeOfOffsets);
+            if (index == _undefined)
+            {
+                return;
+            }
+            var heap = ReadFractalHeap(Offset(p));
+            // B-tree v2 header: "BTHD", version, type, node size (4), record size (2), depth (2), split %, merge %,
+            // root node (O), records in root (2), total records (L), checksum. Type 5 = link names: hash (4) + heap ID.
+            long at = Abs(index);
+            Signature(at, "BTHD", "link name index");
+            var bt = Bytes(at + 4, 12);
+            int recordSize = bt[6] | (bt[7] << 8);
+            int depth = bt[8] | (bt[9] << 8);
+            if (bt[1] != 5 || recordSize < 4 + heap.IdLength)
+            {
+                throw Corrupt($"link name index has type {bt[1]} and {recordSize}-byte records");
+            }
+            if (depth != 0)
+            {
+                throw new CremaException($"{path}: a group holds more links than one B-tree node (dense storage, depth {depth}); Crema cannot check so many links in one group");
+            }
+            long root = Abs(Offset(at + 16));
+            int count = Bytes(at + 16 + _sizeOfOffsets, 2) is var c ? c[0] | (c[1] << 8) : 0;
+            Signature(root, "BTLF", "link name index leaf");
+            for (int i = 0; i < count; i++)
+            {
+                var id = Bytes(root + 6 + ((long)i * recordSize) + 4, heap.IdLength);
+                var (objectAt, length) = heap.Locate(this, id);
+                ReadLinkMessage(objectAt, length, group);
+            }
+        }
+
+        public void Signature(long at, string expected, string what)
+        {
+            if (Encoding.ASCII.GetString(Bytes(at, 4)) != expected)
+            {
+                throw Corrupt($"{what} signature missing");
+            }
+        }
+
+        // The parts of a fractal heap header (FRHP) needed to find a managed object from its heap ID.
+        private sealed record FractalHeap(int IdLength, int OffsetBytes, int LengthBytes, int Width, long StartBlock, long RootBlock, int RootRows, int MaxDirectRows)
+        {
+            public (long At, long Length) Locate(Walker w, byte[] id)
+            {
+                if ((id[0] >> 4 & 3) != 0)
+                {
+                    throw w.Corrupt("a link is stored as a huge or tiny heap object");
+                }
+                long offset = (long)w.Little(id, 1, OffsetBytes);
+                long length = (long)w.Little(id, 1 + OffsetBytes, LengthBytes);
+                long block;
+                long within;
+                if (RootRows == 0)
+                {
+                    (block, within) = (RootBlock, offset);
+                }
+                else
+                {
+                    if (RootRows > MaxDirectRows)
+                    {
+                        throw new CremaException($"{w.Path}: a group's link heap has nested indirect blocks; Crema cannot check so many links in one group");
+                    }
+                    // Root indirect block (FHIB): signature, version, heap header (O), block offset, then one
+                    // direct block address per slot, row by row: rows 0 and 1 hold start-size blocks, each later
+                    // row doubles.
+                    long at = w.Abs((ulong)RootBlock);
+                    w.Signature(at, "FHIB", "fractal heap indirect block");
+                    long entries = at + 5 + w.OffsetSize + OffsetBytes;
+                    long rowStart = 0;
+                    int row = 0;
+                    for (; row < RootRows; row++)
+                    {
+                        long blockSize = row <= 1 ? StartBlock : StartBlock << (row - 1);
+                        if (offset < rowStart + (Width * blockSize))
+                        {
+                            long column = (offset - rowStart) / blockSize;
+                            ulong address = w.OffsetAt(entries + (((row * Width) + column) * w.OffsetSize));
+                            (block, within) = ((long)address, offset - rowStart - (column * blockSize));
+                            goto found;
+                        }
+                        rowStart += Width * blockSize;
+                    }
+                    throw w.Corrupt($"heap offset {offset} lies past the link heap's blocks");
+                found:;
+                }
+                long start = w.Abs((ulong)block);
+                w.Signature(start, "FHDB", "fractal heap direct block");
+                return (start + within, length);
+            }
+        }
+
+        private FractalHeap ReadFractalHeap(ulong address)
+        {
+            // FRHP: signature, version, heap ID length (2), filter info length (2), flags, max managed object (4),
+            // 10 lengths and 2 addresses of bookkeeping, table width (2), start block size (L), max direct block
+            // size (L), max heap size in bits (2), start rows (2), root block (O), current root rows (2).
+            long at = Abs(address);
+            Signature(at, "FRHP", "fractal heap");
+            var h = Bytes(at + 5, 9);
+            int idLength = h[0] | (h[1] << 8);
+            int filters = h[2] | (h[3] << 8);
+            uint maxManaged = BinaryPrimitives.ReadUInt32LittleEndian(h.AsSpan(5));
+            if (filters != 0)
+            {
+                throw new CremaException($"{path}: a group's links are stored compressed; Crema cannot check them");
+            }
+            long p = at + 14 + (10 * _sizeOfLengths) + (2 * _sizeOfOffsets);
+            int width = Bytes(p, 2) is var wb ? wb[0] | (wb[1] << 8) : 0;
+            long startBlock = (long)Unsigned(p + 2, _sizeOfLengths);
+            long maxDirect = (long)Unsigned(p + 2 + _sizeOfLengths, _sizeOfLengths);
+            p += 2 + (2 * _sizeOfLengths);
+            var t = Bytes(p, 4);
+            int maxHeapBits = t[0] | (t[1] << 8);
+            long root = (long)Offset(p + 4);
+            var r = Bytes(p + 4 + _sizeOfOffsets, 2);
+            int rootRows = r[0] | (r[1] << 8);
+            if (idLength is < 2 or > 64 || width is < 1 or > 65536 || maxHeapBits is < 1 or > 64 || !IsPowerOfTwo(startBlock) || !IsPowerOfTwo(maxDirect) || maxDirect < startBlock || maxManaged == 0)
+            {
+                throw Corrupt("fractal heap header is inconsistent");
+            }
+            int offsetBytes = (maxHeapBits + 7) / 8;
+            // libhdf5: min(bytes for an offset within the largest direct block, bytes to encode the largest object)
+            int lengthBytes = Math.Min((System.Numerics.BitOperations.Log2((ulong)maxDirect) + 7) / 8, (System.Numerics.BitOperations.Log2(maxManaged) / 8) + 1);
+            int maxDirectRows = System.Numerics.BitOperations.Log2((ulong)maxDirect) - System.Numerics.BitOperations.Log2((ulong)startBlock) + 2;
+            if (1 + offsetBytes + lengthBytes > idLength)
+            {
+                throw Corrupt("fractal heap IDs are too short for their offsets");
+            }
+            return new FractalHeap(idLength, offsetBytes, lengthBytes, width, startBlock, root, rootRows, maxDirectRows);
+        }
+
+        private static bool IsPowerOfTwo(long v) => v > 0 && (v & (v - 1)) == 0;
+
+        public string Path => path;
+
+        public int OffsetSize => _sizeOfOffsets;
+
+        public ulong OffsetAt(long at) => Offset(at);
+
+        public ulong Little(byte[] bytes, int start, int count)
+        {
+            if (start + count > bytes.Length || count > 8)
+            {
+                throw Corrupt("a heap ID is too short");
+            }
+            ulong v = 0;
+            for (int i = count - 1; i >= 0; i--)
+            {
+                v = (v << 8) | bytes[start + i];
+            }
+            return v;
         }
 
         private void ReadLinkMessage(long start, long size, Group group)
@@ -492,7 +640,7 @@ public static class Hdf5LinkGuard
             }
         }
 
-        private long Abs(ulong address)
+        public long Abs(ulong address)
         {
             if (address == _undefined || address >= (ulong)_length || _base + (long)address >= _length)
             {
@@ -531,6 +679,6 @@ public static class Hdf5LinkGuard
             return buffer;
         }
 
-        private CremaException Corrupt(string what) => new($"{path}: HDF5 file is corrupt: {what}");
+        public CremaException Corrupt(string what) => new($"{path}: HDF5 file is corrupt: {what}");
     }
 }

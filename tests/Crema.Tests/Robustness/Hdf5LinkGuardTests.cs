@@ -188,6 +188,39 @@ public class Hdf5LinkGuardTests
     }
 
     [Theory]
+    [InlineData("softlink_cycle_libhdf5.h5", "soft link '/label' is part of a cycle")]
+    [InlineData("softlink_self_latest.h5", "soft link '/label' is part of a cycle")]
+    [InlineData("dense_softlink_cycle_latest.h5", "is part of a cycle")]
+    [InlineData("dense_links_many_latest.h5", "more links than one B-tree node")]
+    public void FilesWrittenByLibhdf5_AreRefused(string name, string expect)
+    {
+        string path = Path.Combine(Hdf5Data, name);
+        Assert.Contains(expect, Refused(path), StringComparison.Ordinal);
+        var e = Assert.Throws<CremaException>(() => Hdf5Datasets.ReadFloats(path, "data"));
+        Assert.StartsWith($"{path}: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DenseLinkStorage_IsChecked_AndReads()
+    {
+        // 12 links in a fractal heap with a B-tree v2 name index (libver latest): every name is found, none a soft link.
+        string path = Path.Combine(Hdf5Data, "dense_links_latest.h5");
+        Hdf5LinkGuard.Check(path);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)i), Hdf5Datasets.ReadFloats(path, "data").Values);
+        Assert.Equal([0f, 1f, 2f, 3f], Hdf5Datasets.ReadFloats(path, "label").Values);
+    }
+
+    [Fact]
+    public void SoundSoftLinkWrittenByLibhdf5_ReadsThroughIt()
+    {
+        string path = Path.Combine(Hdf5Data, "softlink_ok_libhdf5.h5");
+        Hdf5LinkGuard.Check(path);
+        var (values, shape) = Hdf5Datasets.ReadFloats(path, "label");
+        Assert.Equal([4], shape);
+        Assert.Equal([0f, 1f, 2f, 3f], values);
+    }
+
+    [Theory]
     [InlineData("sample_data.h5")]
     [InlineData("sample_data_2_gzip.h5")]
     public void CaffesSampleFiles_Pass(string name) => Hdf5LinkGuard.Check(Path.Combine(Hdf5Data, name));
