@@ -239,6 +239,9 @@ public static class Hdf5LinkGuard
                         isGroup = true;
                         ReadDenseLinks(start, size, group);
                         break;
+                    case 0x08: // data layout: a chunked dataset's B-tree, which PureHDF also walks recursively
+                        CheckChunkIndex(start, size);
+                        break;
                     case 0x06: // link (compact storage)
                         isGroup = true;
                         ReadLinkMessage(start, size, group);
@@ -250,6 +253,60 @@ public static class Hdf5LinkGuard
             var result = isGroup ? group : null;
             _groups[at] = result;
             return result;
+        }
+
+        // Layout versions 1–3 index chunks with a v1 B-tree (type 1). PureHDF recurses into child nodes by the level
+        // each node claims, so a node that points back at itself or an ancestor recurses until the stack overflows;
+        // each node is visited once here, and a repeat is refused.
+        private void CheckChunkIndex(long start, long size)
+        {
+            Need(size, 3);
+            var h = Bytes(start, 3);
+            (int cls, int dimensionality, long addressAt) = h[0] switch
+            {
+                1 or 2 => (h[2], h[1], start + 8), // version, dimensionality, class, 5 reserved, address
+                3 => (h[1], h[2], start + 3),      // version, class, dimensionality, address
+                _ => (0, 0, 0L),
+            };
+            if (cls != 2)
+            {
+                return;
+            }
+            Need(size, addressAt - start + _sizeOfOffsets);
+            ulong root = Offset(addressAt);
+            if (root == _undefined)
+            {
+                return; // no chunk written yet
+            }
+            int keySize = 8 + (8 * dimensionality); // chunk size (4), filter mask (4), one 8-byte offset per dimension
+            var nodes = new Stack<ulong>();
+            var visited = new HashSet<ulong>();
+            nodes.Push(root);
+            while (nodes.Count > 0)
+            {
+                ulong node = nodes.Pop();
+                if (!visited.Add(node) || ++_work > MaxObjects)
+                {
+                    throw Corrupt("a chunked dataset's B-tree refers to a node twice");
+                }
+                long at = Abs(node);
+                Signature(at, "TREE", "chunk B-tree node");
+                var head = Bytes(at + 4, 4);
+                if (head[0] != 1)
+                {
+                    throw Corrupt($"chunk B-tree node has type {head[0]}");
+                }
+                if (head[1] == 0)
+                {
+                    continue; // leaf: the children are chunks
+                }
+                int entries = head[2] | (head[3] << 8);
+                long p = at + 8 + (2 * _sizeOfOffsets);
+                for (int i = 0; i < entries; i++)
+                {
+                    nodes.Push(Offset(p + keySize + ((long)i * (keySize + _sizeOfOffsets))));
+                }
+            }
         }
 
         private void ReadDenseLinks(long start, long size, Group group)

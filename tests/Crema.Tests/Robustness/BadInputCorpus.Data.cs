@@ -422,6 +422,7 @@ internal static partial class BadInputCorpus
             System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(at + 16), 262150);
             File.WriteAllBytes(d.Combine("x.h5"), bytes);
         }, "x.h5", "'data'", "more than a 15446-byte file can hold");
+        yield return H5("hdf5_chunk_btree_cycle", d => File.WriteAllBytes(d.Combine("x.h5"), Hdf5LinkGuardTests.ChunkBTreeCycle()), "x.h5", "B-tree");
         yield return new("hdf5_list_empty", d =>
         {
             File.WriteAllText(d.Combine("h5list.txt"), "\n");

@@ -200,6 +200,41 @@ public class Hdf5LinkGuardTests
         Assert.StartsWith($"{path}: ", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>chunked_many.h5 with the level-1 chunk B-tree node's first child pointing back at the node itself.</summary>
+    internal static byte[] ChunkBTreeCycle()
+    {
+        byte[] bytes = File.ReadAllBytes(Path.Combine(Hdf5Data, "chunked_many.h5"));
+        for (int at = 0; at + 8 < bytes.Length; at++)
+        {
+            if (bytes.AsSpan(at).StartsWith("TREE"u8) && bytes[at + 4] == 1 && bytes[at + 5] == 1)
+            {
+                // "TREE", type, level, entries (2), siblings (2×8), key (4 + 4 + 2×8 for a 1-D dataset), child (8)
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(at + 8 + 16 + 24), (ulong)at);
+                return bytes;
+            }
+        }
+        throw new InvalidOperationException("no level-1 chunk B-tree node");
+    }
+
+    [Fact]
+    public void ChunkedDataset_ReadsThroughItsTwoLevelBTree()
+    {
+        string path = Path.Combine(Hdf5Data, "chunked_many.h5");
+        Hdf5LinkGuard.Check(path);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (float)i), Hdf5Datasets.ReadFloats(path, "data").Values);
+    }
+
+    [Fact]
+    public void ChunkBTreeThatPointsAtItself_IsRefused()
+    {
+        // PureHDF would recurse into the node forever (a fatal stack overflow); the check refuses it first.
+        using var d = new TempDir();
+        string path = d.Combine("x.h5");
+        File.WriteAllBytes(path, ChunkBTreeCycle());
+        Assert.Contains("chunked dataset's B-tree refers to a node twice", Refused(path), StringComparison.Ordinal);
+        Assert.StartsWith(path + ": ", Assert.Throws<CremaException>(() => Hdf5Datasets.ReadFloats(path, "label")).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DenseLinkStorage_IsChecked_AndReads()
     {
