@@ -174,7 +174,8 @@ public class ParserFuzzer(ITestOutputHelper output)
     {
         Hdf5LinkGuardTests.WriteChain(d.Combine("chain.h5"), 4);
         return [File.ReadAllBytes(Path.Combine(Models, "hdf5", "sample_data.h5")), File.ReadAllBytes(Path.Combine(Models, "hdf5", "sample_data_2_gzip.h5")),
-            File.ReadAllBytes(d.Combine("chain.h5")), Hdf5LinkGuardTests.OldStyleWithSoftLinks(("label", "data"))];
+            File.ReadAllBytes(d.Combine("chain.h5")), Hdf5LinkGuardTests.OldStyleWithSoftLinks(("label", "data")),
+            File.ReadAllBytes(Path.Combine(Models, "hdf5", "chunked_many.h5")), File.ReadAllBytes(Path.Combine(Models, "hdf5", "dense_links_latest.h5"))];
     }
 
     private static byte[][] NpySeeds(TempDir d)
