@@ -73,10 +73,19 @@ internal static class GlogLogFile
         }
     }
 
-    // glog: the host's node name, and $USER before the password database, "invalid-user" when neither is known.
+    // glog: the host's full node name (Environment.MachineName stops at the first dot), and $USER before the password
+    // database, "invalid-user" when neither is known.
     private static string HostName()
     {
-        string host = Environment.MachineName;
+        string host;
+        try
+        {
+            host = System.Net.Dns.GetHostName();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            host = "";
+        }
         return string.IsNullOrEmpty(host) ? "(unknown)" : host;
     }
 
