@@ -148,7 +148,8 @@ public static class CustomLayerLoader
     private static Assembly CompileCached(string fullPath, byte[] source, LayerParameter? context)
     {
         string hash = Convert.ToHexString(SHA256.HashData(source));
-        var entry = Compiled.GetOrAdd(fullPath + "|" + hash, _ => new Lazy<CompileResult>(() => Compile(fullPath, source, hash)));
+        bool optimize = Optimize;
+        var entry = Compiled.GetOrAdd(fullPath + "|" + hash + (optimize ? "|O" : ""), _ => new Lazy<CompileResult>(() => Compile(fullPath, source, hash, optimize)));
         var result = entry.Value;
         if (result.Assembly != null)
         {
@@ -158,7 +159,13 @@ public static class CustomLayerLoader
         throw context != null ? Fail(context, what) : new CremaException(what);
     }
 
-    private static CompileResult Compile(string fullPath, byte[] source, string hash)
+    /// <summary>
+    /// CREMA_SCRIPT_OPTIMIZE=1 compiles user layers optimised. The default is Debug: unoptimised IL, which the JIT also
+    /// leaves unoptimised, so a fault's reported file.cs:LINE is exact (optimised code can report a neighbouring line).
+    /// </summary>
+    internal static bool Optimize => Environment.GetEnvironmentVariable("CREMA_SCRIPT_OPTIMIZE") == "1";
+
+    private static CompileResult Compile(string fullPath, byte[] source, string hash, bool optimize)
     {
         Log.Info($"Compiling C# layer {Path.GetFileName(fullPath)}…");
         var text = SourceText.From(source, source.Length, Encoding.UTF8, canBeEmbedded: true);
@@ -167,7 +174,7 @@ public static class CustomLayerLoader
         var usings = CSharpSyntaxTree.ParseText(SourceText.From(ImplicitUsings, Encoding.UTF8), parseOptions, path: "CremaImplicitUsings.g.cs");
         string name = "Crema.Custom." + Path.GetFileNameWithoutExtension(fullPath) + "." + hash[..12];
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
-            optimizationLevel: OptimizationLevel.Release,
+            optimizationLevel: optimize ? OptimizationLevel.Release : OptimizationLevel.Debug,
             nullableContextOptions: NullableContextOptions.Enable,
             allowUnsafe: true,
             concurrentBuild: false);

@@ -31,7 +31,7 @@ internal static class CommonOptions
 
     public static Option<string> LogFile() => new("--log", "--log_dir")
     {
-        Description = "Also write the log to this file (or, for a folder, to crema.<verb>.log inside it).",
+        Description = "Also write the log to this file, or for a folder to a new glog-named file crema.<host>.<user>.log.INFO.<date>-<time>.<pid> with the symlink crema.INFO.",
     };
 
     public static Option<int> Gpu() => new("--gpu") { Description = "Accepted for Caffe compatibility; Crema runs on the CPU.", Hidden = true };
@@ -47,14 +47,19 @@ internal static class CommonOptions
         string.IsNullOrEmpty(text) ? [] : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Opens the log file asked for by --log/--log_dir.</summary>
-    public static void OpenLog(string? path, string verb)
+    public static void OpenLog(string? path)
     {
         if (string.IsNullOrEmpty(path))
         {
             return;
         }
-        string file = Directory.Exists(path) ? Path.Combine(path, $"crema.{verb}.log") : path;
-        LogFileGuard.EnsureReplaceable(file);
-        Log.File = new StreamWriter(file, append: false);
+        if (Directory.Exists(path))
+        {
+            // -log_dir: a new glog-named file per run, crema.INFO pointing at it; nothing existing is opened for writing.
+            GlogLogFile.Open(path, DateTime.Now);
+            return;
+        }
+        LogFileGuard.EnsureReplaceable(path);
+        Log.File = new StreamWriter(path, append: false);
     }
 }

@@ -27,6 +27,7 @@ internal static partial class LogFileGuard
         }
     }
 
-    [GeneratedRegex(@"^([IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} |F )")]
+    // a glog line, the fatal line Crema appends, or the header glog (and -log_dir) starts a file with
+    [GeneratedRegex(@"^([IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} |F |Log file created at: )")]
     private static partial Regex GlogLine();
 }

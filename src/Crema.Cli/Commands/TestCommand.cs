@@ -20,7 +20,7 @@ internal static class TestCommand
         var command = new Command("test", "Score a model.") { model, weights, iterations, phase, level, stage, log, gpu };
         command.SetAction(r => CremaCommand.Guard(() =>
         {
-            CommonOptions.OpenLog(r.GetValue(log), "test");
+            CommonOptions.OpenLog(r.GetValue(log));
             string modelFile = r.GetValue(model) is { Length: > 0 } m ? m : throw new CremaException("Need a model definition to score (-model file.prototxt).");
             string weightFile = r.GetValue(weights) is { Length: > 0 } w ? w : throw new CremaException("Need model weights to score (-weights file.caffemodel).");
             int iters = r.GetValue(iterations) is > 0 and var n ? n : throw new CremaException($"-iterations must be positive (got {r.GetValue(iterations)})");

@@ -31,7 +31,7 @@ internal static class TimeCommand
         var command = new Command("time", "Benchmark model execution time.") { model, iterations, phase, level, stage, weights, forwardOnly, input, log, gpu };
         command.SetAction(r => CremaCommand.Guard(() =>
         {
-            CommonOptions.OpenLog(r.GetValue(log), "time");
+            CommonOptions.OpenLog(r.GetValue(log));
             string modelFile = r.GetValue(model) is { Length: > 0 } m ? m : throw new CremaException("Need a model definition to time (-model file.prototxt).");
             int iters = r.GetValue(iterations);
             if (iters <= 0)

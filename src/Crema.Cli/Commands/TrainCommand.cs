@@ -30,7 +30,7 @@ internal static class TrainCommand
             if (parallel == null || parallel.Rank == 0)
             {
                 // Rank 0 alone logs: other ranks must not truncate or interleave into the same -log_dir file.
-                CommonOptions.OpenLog(r.GetValue(log), "train");
+                CommonOptions.OpenLog(r.GetValue(log));
             }
             string? solverFile = r.GetValue(solverOption);
             if (string.IsNullOrEmpty(solverFile))

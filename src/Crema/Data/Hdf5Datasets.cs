@@ -14,6 +14,7 @@ public static class Hdf5Datasets
         }
         try
         {
+            Hdf5LinkGuard.Check(path);
             using var file = H5File.OpenRead(path);
             return ReadFloats(file, path, name);
         }
@@ -31,6 +32,22 @@ public static class Hdf5Datasets
         }
         int[] shape = dataset.Space.Dimensions.Select(d => checked((int)d)).ToArray();
         var type = dataset.Type;
+        long count = shape.Aggregate(1L, (a, d) => checked(a * d));
+        // Deflate expands at most ~1032:1, so a dataset declaring more bytes than that over the whole file is not in
+        // it: the missing chunks would read as fill values, which takes PureHDF minutes for a few hundred MB.
+        long fileBytes = new FileInfo(path).Length;
+        if (checked(count * type.Size) > (1100 * fileBytes) + (1 << 20))
+        {
+            throw new CremaException($"HDF5 dataset '{name}' in '{path}' declares {string.Join('×', shape)} values of {type.Size} bytes, more than a {fileBytes}-byte file can hold");
+        }
+        try
+        {
+            MemoryGuard.CheckAllocation(count * sizeof(float));
+        }
+        catch (MemoryLimitException e)
+        {
+            throw new MemoryLimitException($"HDF5 dataset '{name}' in '{path}' ({string.Join('×', shape)}): {e.Message}", e);
+        }
         float[] values = (type.Class, type.Size) switch
         {
             (H5DataTypeClass.FloatingPoint, 4) => dataset.Read<float[]>(),

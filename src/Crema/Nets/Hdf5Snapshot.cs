@@ -53,6 +53,7 @@ public static class Hdf5Snapshot
         }
         try
         {
+            Data.Hdf5LinkGuard.Check(path);
             return H5File.OpenRead(path);
         }
         catch (Exception e) when (e is not CremaException)

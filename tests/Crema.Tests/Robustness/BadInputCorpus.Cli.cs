@@ -104,12 +104,13 @@ internal static partial class BadInputCorpus
             File.WriteAllText(d.Combine("notes.txt"), "my notes");
             return ["time", "-model", Model(d), "-iterations", "1", "-log_dir", d.Combine("notes.txt")];
         }, "notes.txt");
-        yield return Flags("flag_log_dir_with_foreign_file", d =>
+        yield return Flags("flag_log_onto_foreign_info_file", d =>
         {
+            // a user's own file that merely looks like a log's name is not replaced
             Directory.CreateDirectory(d.Combine("logs"));
-            File.WriteAllText(d.Combine("logs/crema.time.log"), "my own file");
-            return ["time", "-model", Model(d), "-iterations", "1", "-log_dir", d.Combine("logs")];
-        }, "crema.time.log");
+            File.WriteAllText(d.Combine("logs/crema.INFO"), "my own file");
+            return ["time", "-model", Model(d), "-iterations", "1", "--log", d.Combine("logs/crema.INFO")];
+        }, "crema.INFO");
         yield return Flags("flag_log_missing_folder", d => ["time", "-model", Model(d), "-iterations", "1", "--log", d.Combine("no/dir/x.log")], "no/dir");
         yield return Flags("flag_sigint_effect_bad", d => ["train", "-solver", d.Combine("s.prototxt"), "-sigint_effect", "explode"], "explode");
         yield return Flags("flag_weights_and_snapshot", d => ["train", "-solver", d.Combine("s.prototxt"), "-snapshot", "a", "-weights", "b"], "snapshot", "weights");

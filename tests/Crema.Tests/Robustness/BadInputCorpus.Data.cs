@@ -407,6 +407,22 @@ internal static partial class BadInputCorpus
             File.WriteAllBytes(d.Combine("x.h5"), bytes[..(bytes.Length * 2 / 3)]);
             File.Delete(d.Combine("full.h5"));
         }, "x.h5");
+        yield return H5("hdf5_soft_link_self", d => new H5File { ["data"] = Floats(4, 3), ["label"] = new H5SoftLink("label") }.Write(d.Combine("x.h5")), "x.h5", "'/label' is part of a cycle");
+        yield return H5("hdf5_soft_link_two_cycle", d => new H5File { ["data"] = new H5SoftLink("label"), ["label"] = new H5SoftLink("/data") }.Write(d.Combine("x.h5")), "x.h5", "cycle");
+        yield return H5("hdf5_soft_link_chain_10000", d => Hdf5LinkGuardTests.WriteChain(d.Combine("x.h5"), 10_000), "x.h5", "chain of more than 16 soft links");
+        yield return H5("hdf5_soft_link_old_style_self", d => File.WriteAllBytes(d.Combine("x.h5"), Hdf5LinkGuardTests.OldStyleWithSoftLinks(("label", "label"))), "x.h5", "cycle");
+        yield return H5("hdf5_soft_link_old_style_two_cycle", d => File.WriteAllBytes(d.Combine("x.h5"), Hdf5LinkGuardTests.OldStyleWithSoftLinks(("label", "data"), ("data", "label"))), "x.h5", "cycle");
+        yield return H5("hdf5_dims_far_beyond_file", d =>
+        {
+            // fuzzer finding: Caffe's gzip sample with data's third dim 6 → 262150 (419 MB declared in a 15 KB file);
+            // PureHDF took minutes filling the missing chunks
+            byte[] bytes = File.ReadAllBytes(RepoPaths.Get("tests", "Crema.Tests", "TestData", "hdf5", "sample_data_2_gzip.h5"));
+            byte[] dims = [.. new ulong[] { 10, 8, 6, 5 }.SelectMany(BitConverter.GetBytes)];
+            int at = bytes.AsSpan().IndexOf(dims);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(at + 16), 262150);
+            File.WriteAllBytes(d.Combine("x.h5"), bytes);
+        }, "x.h5", "'data'", "more than a 15446-byte file can hold");
+        yield return H5("hdf5_chunk_btree_cycle", d => File.WriteAllBytes(d.Combine("x.h5"), Hdf5LinkGuardTests.ChunkBTreeCycle()), "x.h5", "B-tree");
         yield return new("hdf5_list_empty", d =>
         {
             File.WriteAllText(d.Combine("h5list.txt"), "\n");

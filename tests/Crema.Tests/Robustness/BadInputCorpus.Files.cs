@@ -86,6 +86,28 @@ internal static partial class BadInputCorpus
             file.Write(d.Combine("w.caffemodel.h5"));
             return Test(d, d.Combine("w.caffemodel.h5"));
         }, ["w.caffemodel.h5"]);
+        yield return new("caffemodel_h5_soft_link_self", d =>
+        {
+            new H5File { ["data"] = new H5Group { ["conv"] = new H5SoftLink("conv") } }.Write(d.Combine("w.caffemodel.h5"));
+            return Test(d, d.Combine("w.caffemodel.h5"));
+        }, ["w.caffemodel.h5", "'/data/conv' is part of a cycle"]);
+        yield return new("caffemodel_h5_soft_link_cycle_through_group", d =>
+        {
+            var file = new H5File { ["data"] = new H5SoftLink("/d2") };
+            file["d2"] = new H5Group { ["conv"] = new H5SoftLink("/data/conv") };
+            file.Write(d.Combine("w.caffemodel.h5"));
+            return Test(d, d.Combine("w.caffemodel.h5"));
+        }, ["w.caffemodel.h5", "cycle"]);
+        yield return new("caffemodel_h5_soft_link_chain_10000", d =>
+        {
+            var file = new H5File { ["data"] = new H5SoftLink("l0") };
+            for (int i = 0; i < 10_000; i++)
+            {
+                file[$"l{i}"] = new H5SoftLink($"l{i + 1}");
+            }
+            file.Write(d.Combine("w.caffemodel.h5"));
+            return Test(d, d.Combine("w.caffemodel.h5"));
+        }, ["w.caffemodel.h5", "chain of more than 16"]);
         yield return new("caffemodel_h5_truncated", d =>
         {
             using (var net = new Crema.Nets.Net(Crema.Proto.TextFormat.PrototxtParser.Parse<NetParameter>(Deploy, "d"), Phase.Test))
@@ -205,6 +227,12 @@ internal static partial class BadInputCorpus
             new H5File { ["history"] = new H5Group() }.Write(d.Combine("s.solverstate.h5"));
             return [.. args, "-snapshot", d.Combine("s.solverstate.h5")];
         }, ["s.solverstate.h5"]);
+        yield return new("state_h5_soft_link_self", d =>
+        {
+            var args = Train(d, Solver);
+            new H5File { ["iter"] = new H5SoftLink("iter") }.Write(d.Combine("s.solverstate.h5"));
+            return [.. args, "-snapshot", d.Combine("s.solverstate.h5")];
+        }, ["s.solverstate.h5", "'/iter' is part of a cycle"]);
         yield return new("state_missing", d => [.. Train(d, Solver), "-snapshot", d.Combine("none.solverstate")], ["none.solverstate"]);
         yield return new("state_and_weights", d => [.. Train(d, Solver), "-snapshot", d.Combine("a.solverstate"), "-weights", d.Combine("b.caffemodel")], ["snapshot", "weights"]);
     }

@@ -14,7 +14,7 @@ namespace Crema.Tests.Robustness;
 /// <summary>
 /// A seeded mutation fuzzer over every binary and text reader: valid seed files are mutated (bit flips, interesting
 /// integers, inserted/deleted/duplicated ranges, truncation, splicing) and fed to the reader the CLI uses. The only
-/// acceptable failure is a <see cref="CremaException"/>; anything else (or a run over 20 s) is a finding. Findings are
+/// acceptable failure is a <see cref="CremaException"/>; anything else (or a run over 20 s, twice in a row) is a finding. Findings are
 /// saved under the temp folder (crema-fuzz-findings/) to replay. CREMA_FUZZ_SECONDS sets the time per target.
 /// </summary>
 public class ParserFuzzer(ITestOutputHelper output)
@@ -114,7 +114,7 @@ public class ParserFuzzer(ITestOutputHelper output)
             var image = ImageDecoder.Decode(bytes, source: "fuzz-image");
             _ = ImageDecoder.Decode(bytes, 5, 4, gray: true, source: "fuzz-image").Data.Length + image.Data.Length;
         }),
-        new("hdf5", _ => [File.ReadAllBytes(Path.Combine(Models, "hdf5", "sample_data.h5")), File.ReadAllBytes(Path.Combine(Models, "hdf5", "sample_data_2_gzip.h5"))], (d, bytes) =>
+        new("hdf5", Hdf5Seeds, (d, bytes) =>
         {
             string path = d.Combine("fuzz.h5");
             File.WriteAllBytes(path, bytes);
@@ -162,7 +162,20 @@ public class ParserFuzzer(ITestOutputHelper output)
     {
         using var net = new Net(PrototxtParser.Parse<NetParameter>(BadFiles.Deploy, "deploy.prototxt"), Phase.Test);
         net.SaveHdf5(d.Combine("seed.caffemodel.h5"));
-        return [File.ReadAllBytes(d.Combine("seed.caffemodel.h5"))];
+        // Soft links within the weights (sound ones: mutations of their values make self-links and cycles) and an
+        // old-style libhdf5 file (symbol tables, local heap) with one soft link.
+        var file = new PureHDF.H5File { ["data"] = new PureHDF.H5Group { ["conv"] = new PureHDF.H5SoftLink("/w/conv"), ["ip"] = new PureHDF.H5SoftLink("../w/ip") } };
+        file["w"] = new PureHDF.H5Group { ["conv"] = new PureHDF.H5Group { ["0"] = new PureHDF.H5Dataset(new float[8], fileDims: [2, 1, 2, 2]) }, ["ip"] = new PureHDF.H5SoftLink("conv") };
+        file.Write(d.Combine("links.caffemodel.h5"));
+        return [File.ReadAllBytes(d.Combine("seed.caffemodel.h5")), File.ReadAllBytes(d.Combine("links.caffemodel.h5")), Hdf5LinkGuardTests.OldStyleWithSoftLinks(("label", "data"))];
+    }
+
+    private static byte[][] Hdf5Seeds(TempDir d)
+    {
+        Hdf5LinkGuardTests.WriteChain(d.Combine("chain.h5"), 4);
+        return [File.ReadAllBytes(Path.Combine(Models, "hdf5", "sample_data.h5")), File.ReadAllBytes(Path.Combine(Models, "hdf5", "sample_data_2_gzip.h5")),
+            File.ReadAllBytes(d.Combine("chain.h5")), Hdf5LinkGuardTests.OldStyleWithSoftLinks(("label", "data")),
+            File.ReadAllBytes(Path.Combine(Models, "hdf5", "chunked_many.h5")), File.ReadAllBytes(Path.Combine(Models, "hdf5", "dense_links_latest.h5"))];
     }
 
     private static byte[][] NpySeeds(TempDir d)
@@ -263,25 +276,16 @@ public class ParserFuzzer(ITestOutputHelper output)
             {
                 byte[] input = Mutate(seeds[rng.Next(seeds.Length)], seeds[rng.Next(seeds.Length)], rng);
                 using var work = new TempDir();
-                var one = Stopwatch.StartNew();
-                string? kind = null;
-                string message = "";
-                try
+                var (kind, message, took) = RunOne(target, work, input);
+                if (kind == null && took > SlowLimit)
                 {
-                    target.Run(work, input);
-                }
-                catch (CremaException)
-                {
-                    // the one acceptable failure
-                }
-                catch (Exception e)
-                {
-                    kind = e.GetType().Name;
-                    message = e.Message + " @ " + e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("Crema.", StringComparison.Ordinal))?.Trim();
-                }
-                if (kind == null && one.Elapsed > TimeSpan.FromSeconds(20))
-                {
-                    (kind, message) = ("Slow", $"took {one.Elapsed.TotalSeconds:F1} s");
+                    // Wall time on a shared machine can stall; a slow input counts only if it is slow again.
+                    using var again = new TempDir();
+                    var (_, _, retook) = RunOne(target, again, input);
+                    if (retook > SlowLimit)
+                    {
+                        (kind, message) = ("Slow", $"took {took.TotalSeconds:F1} s, then {retook.TotalSeconds:F1} s");
+                    }
                 }
                 if (kind != null)
                 {
@@ -297,6 +301,26 @@ public class ParserFuzzer(ITestOutputHelper output)
         return (runs, findings);
     }
 
+    private static readonly TimeSpan SlowLimit = TimeSpan.FromSeconds(20);
+
+    private static (string? Kind, string Message, TimeSpan Took) RunOne(Target target, TempDir work, byte[] input)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            target.Run(work, input);
+        }
+        catch (CremaException)
+        {
+            // the one acceptable failure
+        }
+        catch (Exception e)
+        {
+            return (e.GetType().Name, e.Message + " @ " + e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("Crema.", StringComparison.Ordinal))?.Trim(), watch.Elapsed);
+        }
+        return (null, "", watch.Elapsed);
+    }
+
     public static TheoryData<string> TargetNames() => [.. Targets.Select(t => t.Name)];
 
     [Theory]
@@ -309,7 +333,6 @@ public class ParserFuzzer(ITestOutputHelper output)
     public void Long_EveryReaderSurvivesMutations(string name)
     {
         // Random seeds find new inputs but are not repeatable, so the long run happens only when asked for.
-        // NOTE: hdf5_weights can overflow the stack inside PureHDF on a self-referencing soft link (fatal, uncatchable).
         if (!double.TryParse(Environment.GetEnvironmentVariable("CREMA_FUZZ_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out double seconds))
         {
             output.WriteLine("set CREMA_FUZZ_SECONDS to fuzz each target for that long");
