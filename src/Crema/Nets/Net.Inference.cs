@@ -17,7 +17,8 @@ public sealed partial class Net
     /// the blob in between, so every blob holds after Forward exactly what the unoptimised net gives (up to float rounding).
     /// The learnable blobs are never modified (Params, Save and ToProto give the originals); the folded copies are computed
     /// from them now, so call this again after changing weights (CopyTrainedLayersFrom, editing Params). Afterwards the
-    /// net has no Backward.
+    /// net has no Backward. A partial Forward(start, end) that stops between a Convolution and a layer fused into it
+    /// leaves the fused result in the shared blob. Each folded convolution holds its own weight copy (memory: its weights once more).
     /// </summary>
     /// <exception cref="CremaException">The net was not built for the TEST phase.</exception>
     public void OptimizeForInference()

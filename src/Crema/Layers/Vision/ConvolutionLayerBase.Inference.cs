@@ -20,6 +20,12 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
     /// </summary>
     private protected int ForwardWeightsVersion { get; private set; }
 
+    /// <summary>Whether Forward must apply a leaky ReLU after the bias (fused by Net.OptimizeForInference); see <see cref="ForwardEpilogue"/>.</summary>
+    private protected bool HasFusedActivation => _fusedActivation;
+
+    /// <summary>The slope of the fused activation for negative values (0: plain ReLU).</summary>
+    private protected float FusedNegativeSlope => _fusedNegativeSlope;
+
     // Deconvolution's weights are (conv out = bottom channels, num_output / group, …): its output channel is not a weight
     // row, so only Convolution folds. The map acts on axis 1, so the channel axis must be 1 too.
     int IInferenceFusionTarget.FoldableChannels => !ReverseDimensions && Geometry.ChannelAxis == 1 ? _numOutput : 0;
