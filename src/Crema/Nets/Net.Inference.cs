@@ -35,8 +35,8 @@ public sealed partial class Net
         }
         OptimizedForInference = true;
 
-        // "<folded or fused type> into <target type>" → count, for the one summary line.
-        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        // "<folded or fused type> into <target type>" → count, in order of first occurrence, for the one summary line.
+        var counts = new OrderedDictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < _layers.Count; i++)
         {
             if (_layers[i] is not IInferenceFusionTarget target || _layers[i].FusedIntoEarlierLayer || _tops[i].Count != 1 || _layers[i].LossWeight(0) != 0)
@@ -89,7 +89,7 @@ public sealed partial class Net
         }
         int skipped = counts.Values.Sum();
         string what = skipped == 0 ? "nothing to fold or fuse" : string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")));
-        Log.Info($"Optimized net {Name} for inference: {what}; {skipped} of {_layers.Count} layers skipped in Forward");
+        Log.Info($"Optimized net \"{Name}\" for inference: {what}; {skipped} of {_layers.Count} layers skipped in Forward");
     }
 
     // y = a₂·(a₁·x + b₁) + b₂ = (a₂a₁)·x + (a₂b₁ + b₂), in double.

@@ -52,7 +52,7 @@ public class TimeCommandTests
             "layer { name: \"pool\"", "layer { name: \"relu\" type: \"ReLU\" bottom: \"conv\" top: \"conv\" }\nlayer { name: \"pool\"", StringComparison.Ordinal));
         var optimised = CliRunner.Run("time", "-model", dir.Combine("net.prototxt"), "-iterations", "2", "-phase", "TEST", "-forward_only");
         Assert.Equal(0, optimised.ExitCode);
-        Assert.Contains(optimised.Log, l => l.Contains("Optimized net t for inference: 1 ReLU into Convolution", StringComparison.Ordinal));
+        Assert.Contains(optimised.Log, l => l.Contains("Optimized net \"t\" for inference: 1 ReLU into Convolution", StringComparison.Ordinal));
         // The fused ReLU is skipped: its Forward returns at once.
         Assert.True(Value(optimised, @"relu\tforward: ([\d.eE+-]+) ms") < 0.01);
         var plain = CliRunner.Run("time", "-model", dir.Combine("net.prototxt"), "-iterations", "2", "-phase", "TEST", "-forward_only", "-no_optimize");

@@ -55,7 +55,7 @@ public class InferenceOptimizationTests
             {
                 Assert.True(optimised.Layer(name).FusedIntoEarlierLayer, $"{name} was not folded or fused");
             }
-            Assert.Contains(lines, l => l.Contains("Optimized net block for inference: 3 BatchNorm into Convolution, 1 ReLU into Convolution, 1 ReLU into Eltwise, 2 Scale into Convolution; 7 of", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains("Optimized net \"block\" for inference: 3 BatchNorm into Convolution, 2 Scale into Convolution, 1 ReLU into Convolution, 1 ReLU into Eltwise; 7 of", StringComparison.Ordinal));
             AssertSameForward(reference, optimised, seed: 7, tol: 1e-5f);
             // The learnable blobs are untouched: Params (and so Save) still give the originals.
             AssertSameParams(original, optimised);
