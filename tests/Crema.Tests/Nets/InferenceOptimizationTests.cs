@@ -11,22 +11,22 @@ namespace Crema.Tests.Nets;
 /// </summary>
 public class InferenceOptimizationTests
 {
-    // 16 → 16 channels, 3×3 stride 1: the shapes a frozen convolution may run by another forward path (Winograd), which
+    // 48 → 48 channels, 3×3 stride 1, 2 × 16 output tiles of 4×4: shapes a frozen convolution runs by its Winograd path, which
     // must then apply the folded bias and the fused activation too.
     private static string Block(bool convBias, bool scaleBias, float slope) => $$"""
         name: "block"
-        layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 16 dim: 9 dim: 9 } } }
+        layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 48 dim: 13 dim: 13 } } }
         layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
-          convolution_param { num_output: 16 kernel_size: 3 pad: 1 bias_term: {{Lower(convBias)}} } }
+          convolution_param { num_output: 48 kernel_size: 3 pad: 1 bias_term: {{Lower(convBias)}} } }
         layer { name: "bn1" type: "BatchNorm" bottom: "conv1" top: "conv1" }
         layer { name: "scale1" type: "Scale" bottom: "conv1" top: "conv1" scale_param { bias_term: {{Lower(scaleBias)}} } }
         layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" relu_param { negative_slope: {{slope.ToString(System.Globalization.CultureInfo.InvariantCulture)}} } }
         layer { name: "conv2" type: "Convolution" bottom: "conv1" top: "conv2"
-          convolution_param { num_output: 16 kernel_size: 3 pad: 1 stride: 1 bias_term: {{Lower(!convBias)}} } }
+          convolution_param { num_output: 48 kernel_size: 3 pad: 1 stride: 1 bias_term: {{Lower(!convBias)}} } }
         layer { name: "bn2" type: "BatchNorm" bottom: "conv2" top: "conv2" }
         layer { name: "scale2" type: "Scale" bottom: "conv2" top: "conv2" scale_param { bias_term: {{Lower(scaleBias)}} } }
         layer { name: "shortcut" type: "Convolution" bottom: "data" top: "shortcut"
-          convolution_param { num_output: 16 kernel_size: 1 bias_term: false } }
+          convolution_param { num_output: 48 kernel_size: 1 bias_term: false } }
         layer { name: "bn_sc" type: "BatchNorm" bottom: "shortcut" top: "shortcut" }
         layer { name: "sum" type: "Eltwise" bottom: "conv2" bottom: "shortcut" top: "sum" eltwise_param { coeff: 1 coeff: -0.5 } }
         layer { name: "relu_sum" type: "ReLU" bottom: "sum" top: "sum" relu_param { negative_slope: {{slope.ToString(System.Globalization.CultureInfo.InvariantCulture)}} } }
@@ -190,7 +190,7 @@ public class InferenceOptimizationTests
     }
 
     [Fact]
-    public void SqueezeNet_RealWeights_ConvReluFused_EveryBlobBitIdentical()
+    public void SqueezeNet_RealWeights_ConvReluFused_EveryBlobEqual()
     {
         Log.Quiet = true;
         string dir = RepoPaths.Get("examples", "feature_extraction");
@@ -204,8 +204,9 @@ public class InferenceOptimizationTests
         var relus = optimised.Layers.Where(l => l.Type == "ReLU").ToArray();
         Assert.Equal(26, relus.Length);
         Assert.All(relus, l => Assert.True(l.FusedIntoEarlierLayer, l.Name));
-        // Bias then ReLU in one pass does the same float operations as two passes: equal to the bit.
-        AssertSameForward(reference, optimised, seed: 13, tol: 0f, std: 50f);
+        // Bias then ReLU in one pass does the same float operations as two passes (equal to the bit on the im2col path);
+        // a frozen net may also run 3×3 layers by another algorithm (Winograd), hence the tolerance.
+        AssertSameForward(reference, optimised, seed: 13, tol: 1e-5f, std: 50f);
     }
 
     [Theory]
