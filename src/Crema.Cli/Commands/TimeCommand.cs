@@ -7,8 +7,9 @@ using Crema.Nets;
 namespace Crema.Cli.Commands;
 
 /// <summary>
-/// `crema time -model M [-iterations N] [-weights W] [-forward_only] [-input noise|zeros]`: Caffe's layer-by-layer
-/// forward/backward timing, with medians beside the means.
+/// `crema time -model M [-iterations N] [-weights W] [-forward_only [-no_optimize]] [-input noise|zeros]`: Caffe's layer-by-layer
+/// forward/backward timing, with medians beside the means. Forward-only at TEST times the net as deployed: after
+/// Net.OptimizeForInference (folded and fused layers show 0 ms), unless -no_optimize.
 /// </summary>
 internal static class TimeCommand
 {
@@ -23,12 +24,16 @@ internal static class TimeCommand
         var gpu = CommonOptions.Gpu();
         var weights = CommonOptions.Weights();
         var forwardOnly = new Option<bool>("--forward_only") { Description = "Time forward passes only (Caffe's time always runs backward too)." };
+        var noOptimize = new Option<bool>("--no_optimize")
+        {
+            Description = "With -forward_only at TEST: time the net as written, without OptimizeForInference (BatchNorm/Scale folding, ReLU fusion).",
+        };
         var input = new Option<string>("--input")
         {
             Description = "What Input layers hold while timing: noise (Gaussian, seeded; default) or zeros (as caffe time).",
             DefaultValueFactory = _ => "noise",
         };
-        var command = new Command("time", "Benchmark model execution time.") { model, iterations, phase, level, stage, weights, forwardOnly, input, log, gpu };
+        var command = new Command("time", "Benchmark model execution time.") { model, iterations, phase, level, stage, weights, forwardOnly, noOptimize, input, log, gpu };
         command.SetAction(r => CremaCommand.Guard(() =>
         {
             CommonOptions.OpenLog(r.GetValue(log));
@@ -55,6 +60,10 @@ internal static class TimeCommand
             if (noise)
             {
                 FillInputsWithNoise(net);
+            }
+            if (r.GetValue(forwardOnly) && net.Phase == Phase.Test && !r.GetValue(noOptimize))
+            {
+                net.OptimizeForInference();
             }
             Run(net, iters, r.GetValue(forwardOnly));
             return 0;

@@ -58,6 +58,8 @@ public sealed record ImagePreprocessing(float[]? Mean = null, Blob? MeanImage = 
     {
         var net = new Net(ProtoFiles.ReadNetText(modelFile), Phase.Test, Path.GetDirectoryName(Path.GetFullPath(modelFile)));
         net.CopyTrainedLayersFrom(weightsFile);
+        // The net is private to the Classifier/Detector and only ever runs forward.
+        net.OptimizeForInference();
         return net;
     }
 }

@@ -42,6 +42,12 @@ public abstract class Layer : IDisposable
     /// </summary>
     public bool InferenceFrozen { get; internal set; }
 
+    /// <summary>
+    /// True when <c>Net.OptimizeForInference</c> folded or fused this in-place layer into an earlier one, which already
+    /// writes this layer's result into the shared blob: <see cref="Forward"/> then does nothing and returns 0.
+    /// </summary>
+    public bool FusedIntoEarlierLayer { get; internal set; }
+
     /// <summary>Learnable parameter blobs (weights, biases, …), saved in .caffemodel files in this order.</summary>
     public List<Blob> Blobs { get; } = [];
 
@@ -90,6 +96,10 @@ public abstract class Layer : IDisposable
     /// <summary>Reshapes, computes the tops, and returns this layer's weighted contribution to the loss.</summary>
     public float Forward(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
+        if (FusedIntoEarlierLayer)
+        {
+            return 0;
+        }
         try
         {
             Reshape(bottom, top);

@@ -315,6 +315,7 @@ public sealed partial class Net : IDisposable
 
     public void BackwardFromTo(int start, int end)
     {
+        ThrowIfOptimizedForInference();
         if (end < 0 || start >= _layers.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(start), $"layer range [{end}, {start}] outside [0, {_layers.Count - 1}]");

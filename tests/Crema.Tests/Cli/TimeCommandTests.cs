@@ -45,6 +45,26 @@ public class TimeCommandTests
     }
 
     [Fact]
+    public void ForwardOnlyAtTest_OptimizesForInference_UnlessNoOptimize()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.Combine("net.prototxt"), Deploy.Replace(
+            "layer { name: \"pool\"", "layer { name: \"relu\" type: \"ReLU\" bottom: \"conv\" top: \"conv\" }\nlayer { name: \"pool\"", StringComparison.Ordinal));
+        var optimised = CliRunner.Run("time", "-model", dir.Combine("net.prototxt"), "-iterations", "2", "-phase", "TEST", "-forward_only");
+        Assert.Equal(0, optimised.ExitCode);
+        Assert.Contains(optimised.Log, l => l.Contains("Optimized net \"t\" for inference: 1 ReLU into Convolution", StringComparison.Ordinal));
+        // The fused ReLU is skipped: its Forward returns at once.
+        Assert.True(Value(optimised, @"relu\tforward: ([\d.eE+-]+) ms") < 0.01);
+        var plain = CliRunner.Run("time", "-model", dir.Combine("net.prototxt"), "-iterations", "2", "-phase", "TEST", "-forward_only", "-no_optimize");
+        Assert.Equal(0, plain.ExitCode);
+        Assert.DoesNotContain(plain.Log, l => l.Contains("Optimized net", StringComparison.Ordinal));
+        // TRAIN timing (forward and backward) never optimizes.
+        var train = CliRunner.Run("time", "-model", dir.Combine("net.prototxt"), "-iterations", "1");
+        Assert.Equal(0, train.ExitCode);
+        Assert.DoesNotContain(train.Log, l => l.Contains("Optimized net", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Default_StillTimesBackward_WithMediansBesideMeans()
     {
         using var dir = new TempDir();

@@ -9,7 +9,7 @@ namespace Crema.Layers;
 /// (filler default constant 1) or bottom[1]; with bias_term a learned bias b of the same shape (blobs: [s, b] or [b]).
 /// </summary>
 [LayerType("Scale")]
-public sealed class ScaleLayer(LayerParameter param) : Layer(param)
+public sealed class ScaleLayer(LayerParameter param) : Layer(param), IChannelAffine
 {
     private int _axis;
     private bool _biasTerm;
@@ -84,6 +84,26 @@ public sealed class ScaleLayer(LayerParameter param) : Layer(param)
         {
             AxisBroadcast.Add(y, Blobs[BiasIndex(bottom.Count)].Data, y, _outer, _dim, _inner);
         }
+    }
+
+    // Foldable when the scale is learned and spans exactly the channel axis 1 (any further axes it covers have size 1).
+    bool IChannelAffine.TryGetChannelAffine(IReadOnlyList<Blob> bottom, out double[] scale, out double[] shift)
+    {
+        scale = shift = [];
+        var x = bottom[0];
+        if (bottom.Count != 1 || x.NumAxes < 2 || x.CanonicalAxis(_axis) != 1 || Blobs[0].Count != x.ShapeAt(1))
+        {
+            return false;
+        }
+        int channels = x.ShapeAt(1);
+        scale = new double[channels];
+        shift = new double[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            scale[c] = Blobs[0].Data[c];
+            shift[c] = _biasTerm ? Blobs[1].Data[c] : 0;
+        }
+        return true;
     }
 
     protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)

@@ -4,11 +4,13 @@ namespace Crema.Layers;
 
 /// <summary>y = max(x, 0) + negative_slope·min(x, 0); dx = dy for x &gt; 0, negative_slope·dy otherwise.</summary>
 [LayerType("ReLU")]
-public sealed class ReLULayer : NeuronLayer
+public sealed class ReLULayer : NeuronLayer, ILeakyRelu
 {
     private float _negativeSlope;
 
     public ReLULayer(LayerParameter param) : base(param) { }
+
+    float ILeakyRelu.NegativeSlope => _negativeSlope;
 
     // In place, backward reads the sign of y for x's: equal only when the slope is ≥ 0, so a negative slope keeps x.
     protected override bool NeedsInputForBackward => _negativeSlope < 0;

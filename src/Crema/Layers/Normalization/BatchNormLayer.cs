@@ -8,7 +8,7 @@ namespace Crema.Layers;
 /// Caffe's running sums (blobs: Σμ, Σσ², scale factor s); with use_global_stats (default in TEST) μ = Σμ/s, σ² = Σσ²/s.
 /// </summary>
 [LayerType("BatchNorm")]
-public sealed class BatchNormLayer(LayerParameter param) : Layer(param)
+public sealed class BatchNormLayer(LayerParameter param) : Layer(param), IChannelAffine
 {
     private bool _useGlobalStats;
     private float _movingAverageFraction;
@@ -144,6 +144,28 @@ public sealed class BatchNormLayer(LayerParameter param) : Layer(param)
         {
             y.CopyTo(_xNorm);
         }
+    }
+
+    // With global statistics y = x/std − μ/std per channel, computed as Forward does (μ, σ² and std in float).
+    bool IChannelAffine.TryGetChannelAffine(IReadOnlyList<Blob> bottom, out double[] scale, out double[] shift)
+    {
+        scale = shift = [];
+        if (!_useGlobalStats || bottom[0].NumAxes < 2)
+        {
+            return false;
+        }
+        float s = Blobs[2].Data[0];
+        float inverse = s == 0 ? 0 : 1 / s;
+        scale = new double[_channels];
+        shift = new double[_channels];
+        for (int c = 0; c < _channels; c++)
+        {
+            float mean = Blobs[0].Data[c] * inverse;
+            float std = MathF.Sqrt((Blobs[1].Data[c] * inverse) + _eps);
+            scale[c] = 1.0 / std;
+            shift[c] = -mean / (double)std;
+        }
+        return true;
     }
 
     // Σμ ← maf·Σμ + μ, Σσ² ← maf·Σσ² + m/(m−1)·σ² (unbiased), s ← maf·s + 1.

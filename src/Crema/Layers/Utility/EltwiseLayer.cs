@@ -6,12 +6,15 @@ namespace Crema.Layers;
 
 /// <summary>Element-wise y = Π xᵢ (PROD), Σ cᵢ·xᵢ (SUM, coeff default 1) or max xᵢ (MAX, remembering which bottom won).</summary>
 [LayerType("Eltwise")]
-public sealed class EltwiseLayer : Layer
+public sealed class EltwiseLayer : Layer, IInferenceFusionTarget
 {
     private Op _op;
     private float[] _coeffs = [];
     private bool _stableProdGrad;
     private int[] _argmax = [];
+    // Set by Net.OptimizeForInference: a following in-place leaky ReLU applied in the SUM's last pass.
+    private bool _fusedActivation;
+    private float _fusedNegativeSlope;
 
     public EltwiseLayer(LayerParameter param) : base(param) { }
 
@@ -68,6 +71,20 @@ public sealed class EltwiseLayer : Layer
                     TensorPrimitives.Multiply(y, bottom[i].Data, y);
                 }
                 break;
+            case Op.Sum when _fusedActivation:
+                int last = bottom.Count - 1;
+                if (last == 1)
+                {
+                    Kernels.FusedActivations.ScaledSumLeakyRelu(bottom[0].Data, _coeffs[0], bottom[1].Data, _coeffs[1], y, _fusedNegativeSlope);
+                    break;
+                }
+                TensorPrimitives.Multiply(bottom[0].Data, _coeffs[0], y);
+                for (int i = 1; i < last; i++)
+                {
+                    TensorPrimitives.MultiplyAdd(bottom[i].Data, _coeffs[i], y, y);
+                }
+                Kernels.FusedActivations.ScaledSumLeakyRelu(y, 1f, bottom[last].Data, _coeffs[last], y, _fusedNegativeSlope);
+                break;
             case Op.Sum:
                 TensorPrimitives.Multiply(bottom[0].Data, _coeffs[0], y);
                 for (int i = 1; i < bottom.Count; i++)
@@ -97,6 +114,22 @@ public sealed class EltwiseLayer : Layer
                 throw Error($"unknown operation {_op}");
         }
     }
+
+    int IInferenceFusionTarget.FoldableChannels => 0;
+
+    bool IInferenceFusionTarget.CanFuseActivation => _op == Op.Sum;
+
+    void IInferenceFusionTarget.FoldChannelAffine(double[] scale, double[] shift) =>
+        throw Error("an Eltwise output cannot take a folded affine map");
+
+    void IInferenceFusionTarget.FuseActivation(float negativeSlope)
+    {
+        Check(_op == Op.Sum, $"only SUM can fuse an activation, not {_op}");
+        _fusedActivation = true;
+        _fusedNegativeSlope = negativeSlope;
+    }
+
+    void IInferenceFusionTarget.ClearInferenceFusion() => _fusedActivation = false;
 
     protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {

@@ -23,10 +23,7 @@ public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBas
         {
             var image = topData.Slice(n * TopDim, TopDim);
             ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col);
-            if (BiasTerm)
-            {
-                AddBias(image, ForwardBias);
-            }
+            ForwardEpilogue(image);
         }
     }
 

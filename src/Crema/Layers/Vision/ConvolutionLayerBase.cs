@@ -53,10 +53,10 @@ public abstract partial class ConvolutionLayerBase : Layer
     /// The weights and bias Forward multiplies by: the learnable blobs, or inference-only copies with a following affine
     /// layer folded in (set by Net.OptimizeForInference while <see cref="Layer.InferenceFrozen"/>). Backward always uses the blobs.
     /// </summary>
-    private protected ReadOnlySpan<float> ForwardWeights => Blobs[0].Data;
+    private protected ReadOnlySpan<float> ForwardWeights => _foldedWeights ?? Blobs[0].Data;
 
     /// <inheritdoc cref="ForwardWeights"/>
-    private protected ReadOnlySpan<float> ForwardBias => _biasTerm ? Blobs[1].Data : default;
+    private protected ReadOnlySpan<float> ForwardBias => _foldedBias ?? (_biasTerm ? Blobs[1].Data : default);
 
     public override void LayerSetUp(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {

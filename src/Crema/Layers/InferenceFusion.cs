@@ -1,0 +1,40 @@
+namespace Crema.Layers;
+
+// The roles Net.OptimizeForInference matches in a TEST net, so the Net never names a concrete layer.
+
+/// <summary>
+/// A layer whose forward here is y[n, c, …] = scale[c]·x[n, c, …] + shift[c] over channel axis 1 of a single bottom
+/// (BatchNorm with global statistics, Scale with a learned scale).
+/// </summary>
+internal interface IChannelAffine
+{
+    /// <summary>The per-channel scale and shift for <paramref name="bottom"/>, or false when the layer is not such a map.</summary>
+    bool TryGetChannelAffine(IReadOnlyList<Blob> bottom, out double[] scale, out double[] shift);
+}
+
+/// <summary>A layer whose forward is y = x &gt; 0 ? x : slope·x.</summary>
+internal interface ILeakyRelu
+{
+    float NegativeSlope { get; }
+}
+
+/// <summary>
+/// A layer that can take over, at inference, the work of in-place layers that follow it on its single top: a per-channel
+/// affine map folded into its weights and bias, then a leaky ReLU applied in the same pass that writes its output.
+/// </summary>
+internal interface IInferenceFusionTarget
+{
+    /// <summary>Output channels (axis 1) an affine map can be folded into; 0 when this layer cannot fold one.</summary>
+    int FoldableChannels { get; }
+
+    bool CanFuseActivation { get; }
+
+    /// <summary>Forward from now on computes scale[c]·(its own output)[c] + shift[c]; the learnable blobs stay unchanged.</summary>
+    void FoldChannelAffine(double[] scale, double[] shift);
+
+    /// <summary>Forward from now on applies y = y &gt; 0 ? y : slope·y to its output in the same pass.</summary>
+    void FuseActivation(float negativeSlope);
+
+    /// <summary>Drops every fold and fusion: Forward computes the layer's own function from its blobs again.</summary>
+    void ClearInferenceFusion();
+}
