@@ -1,0 +1,81 @@
+using Crema.Kernels;
+
+namespace Crema.Layers;
+
+// The inference fast path: 3×3 stride-1 2-D convolutions run as Winograd F(4×4, 3×3) (Kernels/Winograd.cs) once the net is
+// frozen for inference, on the shapes where it was measured faster than im2col + GEMM. TRAIN, or a net not frozen, never
+// takes it. The transformed weights (4× the 3×3 weights) are cached while frozen and rebuilt when ForwardWeights comes from
+// a different buffer or length, or after InvalidateInferenceCache (for code that rewrites the weights in place).
+public sealed partial class ConvolutionLayer
+{
+    private float[]? _winogradWeights;
+    private unsafe float* _winogradSource;
+    private int _winogradSourceLength;
+
+    /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
+    internal void InvalidateInferenceCache() => _winogradWeights = null;
+
+    /// <summary>True while transformed weights are cached, i.e. the last Forward took the Winograd path (for tests).</summary>
+    internal bool HasWinogradCache => _winogradWeights is not null;
+
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        if (!InferenceFrozen || Phase != Proto.Phase.Test)
+        {
+            _winogradWeights = null;
+        }
+        else if (WinogradShapeFor(bottom[0]) is { } shape)
+        {
+            ForwardWinograd(bottom, top, shape);
+            return;
+        }
+        base.ForwardCore(bottom, top);
+    }
+
+    // The Winograd shape of this layer on bottom b, or null where the im2col path is used.
+    private WinogradShape? WinogradShapeFor(Blob b)
+    {
+        var g = Geometry;
+        if (g.NumSpatialAxes != 2 || g.ChannelAxis != 1 || b.NumAxes != 4
+            || g.Kernel[0] != 3 || g.Kernel[1] != 3 || g.Stride[0] != 1 || g.Stride[1] != 1 || g.Dilation[0] != 1 || g.Dilation[1] != 1)
+        {
+            return null;
+        }
+        int channels = b.ShapeAt(1), outChannels = Blobs[0].ShapeAt(0);
+        int groups = channels / Blobs[0].ShapeAt(1);
+        var shape = new WinogradShape(b.ShapeAt(0), channels, b.ShapeAt(2), b.ShapeAt(3), outChannels, groups, g.Pad[0], g.Pad[1]);
+        return WinogradFaster(shape) && Winograd.ScratchLength(shape) <= Array.MaxLength ? shape : null;
+    }
+
+    // Where F(4,3) beat im2col + GEMM (benchmarks/…): enough channels per group that the 16-channel padding costs little.
+    private static bool WinogradFaster(in WinogradShape s) =>
+        s.Channels / s.Groups >= 16 && s.OutChannels / s.Groups >= 16 && s.OutHeight > 0 && s.OutWidth > 0;
+
+    private unsafe void ForwardWinograd(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, WinogradShape shape)
+    {
+        var weights = ForwardWeights;
+        fixed (float* source = weights)
+        {
+            if (_winogradWeights is null || source != _winogradSource || weights.Length != _winogradSourceLength)
+            {
+                var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups)];
+                Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u);
+                _winogradWeights = u;
+                _winogradSource = source;
+                _winogradSourceLength = weights.Length;
+            }
+        }
+        var scratch = ScratchPool.Shared.Rent((int)Winograd.ScratchLength(shape));
+        try
+        {
+            for (int i = 0; i < bottom.Count; i++)
+            {
+                Winograd.Forward(shape, bottom[i].Data, _winogradWeights, BiasTerm ? ForwardBias : default, relu: false, top[i].Data, scratch);
+            }
+        }
+        finally
+        {
+            ScratchPool.Shared.Return(scratch);
+        }
+    }
+}
