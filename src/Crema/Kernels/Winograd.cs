@@ -23,9 +23,18 @@ public readonly record struct WinogradShape(int Num, int Channels, int Height, i
     internal int PackedH => (4 * TilesH) + 2;
     internal int PackedW => (4 * TilesW) + 2;
 
-    // Tiles transformed and multiplied together: V (36, block, Cp) and M (36, block, Kp) together about 2 MiB (L2 plus
-    // part of L3), but at least 48 rows per GEMM so each transformed weight matrix is reused enough to amortise reading it.
-    internal int BlockTiles => Math.Min(Tiles, Math.Max(48, (1 << 19) / (36 * (Cp + Kp))));
+    // Tiles transformed and multiplied together: V (36, block, Cp) and M (36, block, Kp) together about 4 MiB, but at
+    // least 96 rows per GEMM so each transformed weight matrix U[ξ] is reused enough to amortise reading it (measured:
+    // 48-row blocks left 512-channel layers bound by reading U). Blocks are balanced, so no block is a sliver.
+    internal int BlockTiles
+    {
+        get
+        {
+            int max = Math.Max(96, (1 << 20) / (36 * (Cp + Kp)));
+            int blocks = (Tiles + max - 1) / max;
+            return blocks == 0 ? 0 : (Tiles + blocks - 1) / blocks;
+        }
+    }
 }
 
 /// <summary>
@@ -185,7 +194,7 @@ public static unsafe partial class Winograd
                     WorkerPool.Run(Math.Min(threads, a.Count), &RunPart, &a);
                 }
                 a.Phase = Phase.Unpack;
-                WorkerPool.Run(Math.Min(threads, s.Num * s.GroupOut), &RunPart, &a);
+                WorkerPool.Run(Math.Min(threads, s.Num * s.OutHeight), &RunPart, &a);
             }
         }
     }
@@ -285,9 +294,9 @@ public static unsafe partial class Winograd
             }
             default:
             {
-                int planes = a->S.Num * a->S.GroupOut;
-                var (p0, p1) = WorkerPool.Slice(planes, part, Math.Min(parts, planes));
-                Unpack(a, p0, p1);
+                int rows = a->S.Num * a->S.OutHeight;
+                var (r0, r1) = WorkerPool.Slice(rows, part, Math.Min(parts, rows));
+                Unpack(a, r0, r1);
                 break;
             }
         }
@@ -323,17 +332,34 @@ public static unsafe partial class Winograd
             float* src = a->X + ((((long)n * s.Channels) + ((long)a->Group * cg)) * s.Height + iy) * w;
             float* d0 = dst + (s.PadW * cp);
             long plane = (long)s.Height * w;
-            // Transpose (cg, cols) into (cols, cp) in 8-channel strips so the writes of a strip share cache lines.
+            // Transpose (cg, cols) into (cols, cp) in 8-channel strips: 8 read streams, each write 8 adjacent floats.
             for (int c0 = 0; c0 < cg; c0 += 8)
             {
                 int c1 = Math.Min(cg, c0 + 8);
-                for (int c = c0; c < c1; c++)
+                float* sc = src + (c0 * plane);
+                if (c1 - c0 == 8)
                 {
-                    float* sc = src + (c * plane);
-                    float* dc = d0 + c;
                     for (int j = 0; j < cols; j++)
                     {
-                        dc[j * cp] = sc[j];
+                        float* dj = d0 + (j * cp) + c0;
+                        dj[0] = sc[j];
+                        dj[1] = sc[plane + j];
+                        dj[2] = sc[(2 * plane) + j];
+                        dj[3] = sc[(3 * plane) + j];
+                        dj[4] = sc[(4 * plane) + j];
+                        dj[5] = sc[(5 * plane) + j];
+                        dj[6] = sc[(6 * plane) + j];
+                        dj[7] = sc[(7 * plane) + j];
+                    }
+                }
+                else
+                {
+                    for (int j = 0; j < cols; j++)
+                    {
+                        for (int c = 0; c < c1 - c0; c++)
+                        {
+                            d0[(j * cp) + c0 + c] = sc[(c * plane) + j];
+                        }
                     }
                 }
             }
@@ -396,23 +422,46 @@ public static unsafe partial class Winograd
         }
     }
 
-    // Output planes [p0, p1) of (Num, group's outputs): y[n, group's k, oy, ox] = packedOut[n, oy, ox, k].
-    private static void Unpack(Args* a, int p0, int p1)
+    // Output rows [r0, r1) of (Num, OutHeight): y[n, group's k, oy, ·] = packedOut[n, oy, ·, k], transposed in strips of
+    // 8 outputs: one read of 8 adjacent floats per column, 8 sequential write streams.
+    private static void Unpack(Args* a, int r0, int r1)
     {
         ref readonly var s = ref a->S;
         int kg = s.GroupOut, kp = s.Kp, oh = s.OutHeight, ow = s.OutWidth, pw = 4 * s.TilesW, ph = 4 * s.TilesH;
-        for (int p = p0; p < p1; p++)
+        long plane = (long)oh * ow;
+        for (int r = r0; r < r1; r++)
         {
-            int n = p / kg, k = p % kg;
-            float* dst = a->Y + (((long)n * s.OutChannels) + ((long)a->Group * kg) + k) * oh * ow;
-            float* src = a->PackedOut + ((long)n * ph * pw * kp) + k;
-            for (int oy = 0; oy < oh; oy++)
+            int n = r / oh, oy = r % oh;
+            float* src = a->PackedOut + ((((long)n * ph) + oy) * pw * kp);
+            float* dst = a->Y + ((((long)n * s.OutChannels) + ((long)a->Group * kg)) * plane) + ((long)oy * ow);
+            for (int k0 = 0; k0 < kg; k0 += 8)
             {
-                float* sr = src + ((long)oy * pw * kp);
-                float* dr = dst + ((long)oy * ow);
-                for (int ox = 0; ox < ow; ox++)
+                float* d = dst + (k0 * plane);
+                float* sk = src + k0;
+                if (kg - k0 >= 8)
                 {
-                    dr[ox] = sr[ox * kp];
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float* v = sk + (ox * kp);
+                        d[ox] = v[0];
+                        d[plane + ox] = v[1];
+                        d[(2 * plane) + ox] = v[2];
+                        d[(3 * plane) + ox] = v[3];
+                        d[(4 * plane) + ox] = v[4];
+                        d[(5 * plane) + ox] = v[5];
+                        d[(6 * plane) + ox] = v[6];
+                        d[(7 * plane) + ox] = v[7];
+                    }
+                }
+                else
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        for (int k = 0; k < kg - k0; k++)
+                        {
+                            d[(k * plane) + ox] = sk[(ox * kp) + k];
+                        }
+                    }
                 }
             }
         }

@@ -15,6 +15,9 @@ public sealed partial class ConvolutionLayer
     /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
     internal void InvalidateInferenceCache() => _winogradWeights = null;
 
+    /// <summary>Benchmarks set this to time the im2col path of frozen layers against the Winograd one (the cache is kept).</summary>
+    internal static bool WinogradDisabled { get; set; }
+
     /// <summary>True while transformed weights are cached, i.e. the last Forward took the Winograd path (for tests).</summary>
     internal bool HasWinogradCache => _winogradWeights is not null;
 
@@ -24,7 +27,7 @@ public sealed partial class ConvolutionLayer
         {
             _winogradWeights = null;
         }
-        else if (WinogradShapeFor(bottom[0]) is { } shape)
+        else if (!WinogradDisabled && WinogradShapeFor(bottom[0]) is { } shape)
         {
             ForwardWinograd(bottom, top, shape);
             return;
