@@ -50,9 +50,15 @@ public sealed partial class ConvolutionLayer
         return WinogradFaster(shape) && Winograd.ScratchLength(shape) <= Array.MaxLength ? shape : null;
     }
 
-    // Where F(4,3) beat im2col + GEMM (benchmarks/…): enough channels per group that the 16-channel padding costs little.
+    // Where F(4,3) beat im2col + GEMM (benchmarks: `Crema.Benchmarks winograd-table layers`, Zen 5, AVX-512 and AVX2, 2 threads,
+    // VGG16 / ResNet-50 / SqueezeNet 3×3 layers at batch 1 and 10): 1.3–2.8× from 48 input channels per group up. Fewer
+    // channels lose (SqueezeNet fire2–fire5 expand3x3, 16–32 channels, at batch 10: 0.36–0.92×; VGG conv1_1, 3 channels:
+    // even): the tile transforms, linear in channels, weigh against GEMMs quadratic in them. Fewer than 20 tiles per
+    // group lose or break even (ResNet res5 at batch 1, 4 tiles: 0.3–0.7×; 14×14 layers at batch 1, 16 tiles: 0.6–1.4×):
+    // each of the 36 transformed weight matrices is read for too few rows.
     private static bool WinogradFaster(in WinogradShape s) =>
-        s.Channels / s.Groups >= 16 && s.OutChannels / s.Groups >= 16 && s.OutHeight > 0 && s.OutWidth > 0;
+        s.Channels / s.Groups >= 48 && s.OutChannels / s.Groups >= 16 && s.OutHeight > 0 && s.OutWidth > 0
+        && (long)s.Num * ((s.OutHeight + 3) / 4) * ((s.OutWidth + 3) / 4) >= 20;
 
     private unsafe void ForwardWinograd(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, WinogradShape shape)
     {

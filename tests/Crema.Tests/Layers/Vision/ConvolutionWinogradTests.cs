@@ -11,10 +11,10 @@ public class ConvolutionWinogradTests
     // (shape, num_output, pad, group, bias)
     public static TheoryData<int[], int, int, int, bool> Cases => new()
     {
-        { [1, 16, 9, 11], 16, 1, 1, true },
-        { [3, 20, 8, 8], 24, 1, 1, true },
-        { [2, 32, 7, 6], 32, 0, 1, false },
-        { [1, 32, 5, 5], 48, 2, 2, true },
+        { [1, 48, 18, 22], 16, 1, 1, true },
+        { [3, 64, 12, 12], 24, 1, 1, true },
+        { [2, 48, 15, 14], 48, 0, 1, false },
+        { [1, 96, 17, 17], 48, 2, 2, true },
         { [2, 64, 14, 14], 64, 1, 1, true },
     };
 
@@ -42,7 +42,7 @@ public class ConvolutionWinogradTests
     [Fact]
     public void Train_AndUnfrozen_NeverTakeTheFastPath()
     {
-        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 16, 8, 8) };
+        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
         var top = new[] { new Blob() };
         var layer = Layer(16, 1, 1, true, 0.1f);
         layer.SetUp(bottom, top);
@@ -61,7 +61,7 @@ public class ConvolutionWinogradTests
     [Fact]
     public void InvalidateInferenceCache_PicksUpWeightsChangedInPlace()
     {
-        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 16, 8, 8) };
+        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
         var top = new[] { new Blob() };
         var layer = Layer(16, 1, 1, true, 0.1f);
         layer.SetUp(bottom, top);
@@ -76,10 +76,13 @@ public class ConvolutionWinogradTests
         WinogradTests.AssertClose(top[0].Data.ToArray(), frozen, 1e-5);
     }
 
-    [Fact]
-    public void FewChannelLayers_KeepIm2Col()
+    [Theory]
+    [InlineData(1, 32, 16, 20)] // 32 channels: too few
+    [InlineData(1, 64, 7, 7)]   // 4 tiles: too few
+    [InlineData(4, 64, 5, 5)]   // 4 images × 4 tiles = 16: too few
+    public void ShapesMeasuredSlower_KeepIm2Col(int num, int channels, int height, int width)
     {
-        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 3, 8, 8) };
+        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, num, channels, height, width) };
         var top = new[] { new Blob() };
         var layer = Layer(16, 1, 1, true, 0.1f);
         layer.SetUp(bottom, top);
