@@ -11,7 +11,7 @@ namespace Crema.Benchmarks;
 /// `winograd-table`: 3×3 stride-1 convolutions through ConvolutionLayer's im2col + GEMM path and its Winograd path
 /// (InferenceFrozen, TEST; ConvolutionLayer.WinogradDisabled toggles), interleaved in one process (order alternated each round), median ms of each.
 ///   winograd-table layers [--batch 1,10] [--rounds 9]   the 3×3 layer shapes of VGG16, ResNet-50 and SqueezeNet v1.0
-///   winograd-table net --model vgg16_deploy.prototxt [--batch 1] [--rounds 9]   whole Net.Forward(), every layer
+///   winograd-table net --model vgg16_deploy [--batch 1] [--rounds 9]   whole Net.Forward(), every layer
 ///       (benchmarks/nets, TEST, every layer frozen; random He-scaled weights, uniform [0, 1) input)
 /// Effective GFLOP/s counts the direct convolution's 2·K·C·9·H·W per image for both paths.
 /// </summary>
@@ -87,15 +87,10 @@ internal static class WinogradTable
     private static void NetRow(string model, int batch, int rounds)
     {
         var param = ProtoFiles.ReadNetText(NetFiles.Path(model));
-        if (param.InputDim.Count > 0)
-        {
-            param.InputDim[0] = batch;
-        }
-        else
-        {
-            param.InputShape[0].Dim[0] = batch;
-        }
         var net = new Net(param, Phase.Test);
+        var input = net.InputBlobs[0];
+        input.Reshape([batch, .. input.Shape.Skip(1)]);
+        net.Reshape();
         var rng = new Random(1701);
         foreach (var layer in net.Layers)
         {
