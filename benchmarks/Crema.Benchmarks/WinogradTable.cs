@@ -80,8 +80,10 @@ internal static class WinogradTable
         layer.InferenceFrozen = true;
         var (im2col, wino, ratio) = Interleaved(() => layer.Forward(bottom, top), rounds);
         double gflop = 2.0 * k * c * 9 * size * size * batch / 1e9;
+        // Where ConvolutionLayer's rule keeps im2col, both columns time im2col.
+        string path = layer.HasWinogradCache ? "" : "  (rule: im2col)";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-17} {batch,5} {im2col,10:F2} {wino,12:F2} {ratio,8:F2} {gflop / im2col * 1e3,12:F0} {gflop / wino * 1e3,14:F0}"));
+            $"{name,-17} {batch,5} {im2col,10:F2} {wino,12:F2} {ratio,8:F2} {gflop / im2col * 1e3,12:F0} {gflop / wino * 1e3,14:F0}{path}"));
     }
 
     private static void NetRow(string model, int batch, int rounds)
@@ -96,11 +98,13 @@ internal static class WinogradTable
         {
             foreach (var blob in layer.Blobs)
             {
-                float std = blob.NumAxes > 1 ? MathF.Sqrt(2f / Math.Max(1, blob.CountFrom(1))) : 0.1f;
+                // Weights He-scaled uniform; vectors (biases, BatchNorm mean/variance/factor, Scale) in [0.5, 1.5) so every
+                // variance is positive.
+                float std = MathF.Sqrt(2f / Math.Max(1, blob.CountFrom(1)));
                 var d = blob.Data;
                 for (int i = 0; i < d.Length; i++)
                 {
-                    d[i] = std * ((2 * rng.NextSingle()) - 1) * 1.7f;
+                    d[i] = blob.NumAxes > 1 ? std * ((2 * rng.NextSingle()) - 1) * 1.7f : 0.5f + rng.NextSingle();
                 }
             }
         }
@@ -110,8 +114,22 @@ internal static class WinogradTable
             layer.InferenceFrozen = true;
         }
         var (im2col, wino, ratio) = Interleaved(() => net.Forward(), rounds);
+        // How far the Winograd net's logits move: max |Δ| over max |y| of the last layer's input (before a saturating softmax).
+        ConvolutionLayer.WinogradDisabled = true;
+        net.Forward();
+        var logits = net.BottomsOf(net.Layers.Count - 1)[0];
+        var reference = logits.Data.ToArray();
+        ConvolutionLayer.WinogradDisabled = false;
+        net.Forward();
+        var output = logits.Data;
+        double scale = 0, diff = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(reference[i]));
+            diff = Math.Max(diff, Math.Abs(reference[i] - output[i]));
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{model} batch {batch}: im2col {im2col:F1} ms, winograd {wino:F1} ms, speedup {ratio:F2} (median of {rounds} rounds)"));
+            $"{model} batch {batch}: im2col {im2col:F1} ms, winograd {wino:F1} ms, speedup {ratio:F2} (median of {rounds} rounds); logits max |Δ| {diff / scale:G2} of max |y|"));
     }
 
     // Median ms of run() with the Winograd path off and on (layers frozen either way, so the transformed weights stay

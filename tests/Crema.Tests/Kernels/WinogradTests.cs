@@ -25,6 +25,8 @@ public class WinogradTests
         { 2, 32, 28, 30, 48, 2, 1, 1 },  // several tile blocks, groups
         { 1, 2, 4, 4, 2, 2, 2, 0 },
         { 1, 16, 2, 2, 16, 1, 1, 1 },    // image smaller than a tile
+        { 1, 256, 12, 12, 48, 1, 1, 1 }, // deep sums: ResNet res4 / VGG conv3 channel counts
+        { 1, 512, 8, 8, 32, 1, 1, 1 },   // VGG conv4/conv5 channel counts
     };
 
     [Theory]
