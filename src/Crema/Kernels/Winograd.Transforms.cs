@@ -59,11 +59,12 @@ public static unsafe partial class Winograd
     }
 
     /// <summary>
-    /// One output tile from its 36 products: y[i, j, k] = (Aᵀ M A)[i, j] + bias[k] (then max(·, 0) when <paramref name="relu"/>)
+    /// One output tile from its 36 products: y[i, j, k] = (Aᵀ M A)[i, j] + bias[k], then when <paramref name="activation"/>
+    /// the leaky ReLU max(y, 0) + negativeSlope·min(y, 0)
     /// for every k in [0, kp). M[ξ, k] is at m[ξ·xiStride + k]; y[i, j, k] goes to dst[(i·rowStride) + (j·kp) + k].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTile<TV>(float* m, int xiStride, int kp, float* bias, bool relu, float* dst, int rowStride)
+    private static void OutputTile<TV>(float* m, int xiStride, int kp, float* bias, bool activation, float negativeSlope, float* dst, int rowStride)
         where TV : unmanaged, IWinoVec<TV>
     {
         TV* t = stackalloc TV[24];
@@ -87,7 +88,7 @@ public static unsafe partial class Winograd
                 for (int j = 0; j < 4; j++)
                 {
                     TV y = o[j] + b;
-                    TV.Store(d + (j * kp), relu ? TV.Relu(y) : y);
+                    TV.Store(d + (j * kp), activation ? TV.LeakyRelu(y, negativeSlope) : y);
                 }
             }
         }
@@ -112,7 +113,7 @@ internal unsafe interface IWinoVec<TSelf> where TSelf : unmanaged, IWinoVec<TSel
     static abstract int Count { get; }
     static abstract TSelf Load(float* p);
     static abstract void Store(float* p, TSelf v);
-    static abstract TSelf Relu(TSelf v);
+    static abstract TSelf LeakyRelu(TSelf v, float negativeSlope);
     static abstract TSelf operator +(TSelf a, TSelf b);
     static abstract TSelf operator -(TSelf a, TSelf b);
     static abstract TSelf operator *(TSelf a, float s);
@@ -124,7 +125,7 @@ internal readonly unsafe struct WinoVec512(Vector512<float> v) : IWinoVec<WinoVe
     public static int Count => Vector512<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec512 Load(float* p) => new(Vector512.Load(p));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, WinoVec512 v) => v._v.Store(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec512 Relu(WinoVec512 v) => new(Vector512.Max(v._v, Vector512<float>.Zero));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec512 LeakyRelu(WinoVec512 v, float slope) => new(Vector512.Max(v._v, Vector512<float>.Zero) + (Vector512.Min(v._v, Vector512<float>.Zero) * slope));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec512 operator +(WinoVec512 a, WinoVec512 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec512 operator -(WinoVec512 a, WinoVec512 b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec512 operator *(WinoVec512 a, float s) => new(a._v * s);
@@ -136,7 +137,7 @@ internal readonly unsafe struct WinoVec256(Vector256<float> v) : IWinoVec<WinoVe
     public static int Count => Vector256<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec256 Load(float* p) => new(Vector256.Load(p));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, WinoVec256 v) => v._v.Store(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec256 Relu(WinoVec256 v) => new(Vector256.Max(v._v, Vector256<float>.Zero));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec256 LeakyRelu(WinoVec256 v, float slope) => new(Vector256.Max(v._v, Vector256<float>.Zero) + (Vector256.Min(v._v, Vector256<float>.Zero) * slope));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec256 operator +(WinoVec256 a, WinoVec256 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec256 operator -(WinoVec256 a, WinoVec256 b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec256 operator *(WinoVec256 a, float s) => new(a._v * s);
@@ -148,7 +149,7 @@ internal readonly unsafe struct WinoVec128(Vector128<float> v) : IWinoVec<WinoVe
     public static int Count => Vector128<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec128 Load(float* p) => new(Vector128.Load(p));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, WinoVec128 v) => v._v.Store(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec128 Relu(WinoVec128 v) => new(Vector128.Max(v._v, Vector128<float>.Zero));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec128 LeakyRelu(WinoVec128 v, float slope) => new(Vector128.Max(v._v, Vector128<float>.Zero) + (Vector128.Min(v._v, Vector128<float>.Zero) * slope));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec128 operator +(WinoVec128 a, WinoVec128 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec128 operator -(WinoVec128 a, WinoVec128 b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoVec128 operator *(WinoVec128 a, float s) => new(a._v * s);
@@ -161,7 +162,7 @@ internal readonly unsafe struct WinoScalar(float v) : IWinoVec<WinoScalar>
     public static int Count => 1;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoScalar Load(float* p) => new(*p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, WinoScalar v) => *p = v._v;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoScalar Relu(WinoScalar v) => new(MathF.Max(v._v, 0f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoScalar LeakyRelu(WinoScalar v, float slope) => new(MathF.Max(v._v, 0f) + (MathF.Min(v._v, 0f) * slope));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoScalar operator +(WinoScalar a, WinoScalar b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoScalar operator -(WinoScalar a, WinoScalar b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static WinoScalar operator *(WinoScalar a, float s) => new(a._v * s);

@@ -140,11 +140,12 @@ public static unsafe partial class Winograd
     }
 
     /// <summary>
-    /// y = conv3×3(x, w) + bias (then max(·, 0) when <paramref name="relu"/>), with u from <see cref="TransformWeights"/>.
+    /// y = conv3×3(x, w) + bias, then when <paramref name="activation"/> the leaky ReLU max(y, 0) + negativeSlope·min(y, 0)
+    /// (Caffe's ReLU; slope 0 is the plain one), with u from <see cref="TransformWeights"/>.
     /// bias is empty for none. scratch has at least <see cref="ScratchLength"/> floats (contents arbitrary).
     /// </summary>
     public static void Forward(in WinogradShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> u, ReadOnlySpan<float> bias,
-        bool relu, Span<float> y, Span<float> scratch)
+        bool activation, float negativeSlope, Span<float> y, Span<float> scratch)
     {
         Validate(s, x.Length, u.Length, bias.Length, y.Length, scratch.Length);
         if (s.Num == 0 || s.OutChannels == 0 || s.OutHeight <= 0 || s.OutWidth <= 0)
@@ -162,7 +163,7 @@ public static unsafe partial class Winograd
         {
             var a = new Args
             {
-                S = s, X = px, Y = py, Relu = relu, BlockTiles = blockTiles,
+                S = s, X = px, Y = py, Activation = activation, NegativeSlope = negativeSlope, BlockTiles = blockTiles,
                 PackedIn = ps,
                 PackedOut = ps + packedIn,
                 V = ps + packedIn + packedOut,
@@ -251,7 +252,8 @@ public static unsafe partial class Winograd
         public int Tile0;
         public int Count;
         public int BlockTiles;
-        public bool Relu;
+        public bool Activation;
+        public float NegativeSlope;
         public float* X;
         public float* Y;
         public float* U;
@@ -414,10 +416,10 @@ public static unsafe partial class Winograd
             float* dst = a->PackedOut + (((((long)n * 4 * s.TilesH) + (4 * ty)) * outW) + (4 * tx)) * kp;
             switch (s_kind)
             {
-                case VecKind.V512: OutputTile<WinoVec512>(m, xiStride, kp, a->Bias, a->Relu, dst, rowStride); break;
-                case VecKind.V256: OutputTile<WinoVec256>(m, xiStride, kp, a->Bias, a->Relu, dst, rowStride); break;
-                case VecKind.V128: OutputTile<WinoVec128>(m, xiStride, kp, a->Bias, a->Relu, dst, rowStride); break;
-                default: OutputTile<WinoScalar>(m, xiStride, kp, a->Bias, a->Relu, dst, rowStride); break;
+                case VecKind.V512: OutputTile<WinoVec512>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
+                case VecKind.V256: OutputTile<WinoVec256>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
+                case VecKind.V128: OutputTile<WinoVec128>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
+                default: OutputTile<WinoScalar>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
             }
         }
     }

@@ -45,25 +45,28 @@ public class WinogradTests
         Winograd.TransformWeights(w, outChannels, channels, groups, u);
         var scratch = Enumerable.Repeat(float.NaN, (int)Winograd.ScratchLength(s)).ToArray();
         var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
-        Winograd.Forward(s, x, u, bias, relu: false, y, scratch);
+        Winograd.Forward(s, x, u, bias, activation: false, 0f, y, scratch);
 
         AssertClose(expected, y, RelativeBound);
     }
 
-    [Fact]
-    public void Forward_WithReluAndNoBias_MatchesDirect()
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.1f)]
+    public void Forward_WithFusedReluAndNoBias_MatchesDirect(float negativeSlope)
     {
         var s = new WinogradShape(2, 24, 13, 10, 20, 1, 1, 1);
         var rng = new Random(7);
         var x = Gaussian(rng, 2 * 24 * 13 * 10, 1f);
         var w = Gaussian(rng, 20 * 24 * 9, MathF.Sqrt(2f / (9 * 24)));
-        var expected = Direct(s, x, w, [], relu: true);
+        var expected = Direct(s, x, w, [], relu: true, negativeSlope);
         var u = new float[Winograd.TransformedWeightsLength(20, 24, 1)];
         Winograd.TransformWeights(w, 20, 24, 1, u);
         var y = new float[expected.Length];
-        Winograd.Forward(s, x, u, [], relu: true, y, new float[Winograd.ScratchLength(s)]);
+        Winograd.Forward(s, x, u, [], activation: true, negativeSlope, y, new float[Winograd.ScratchLength(s)]);
         AssertClose(expected, y, RelativeBound);
-        Assert.Contains(y, v => v == 0f);
+        // The activation has something to do: some outputs are negative before it.
+        Assert.Contains(Direct(s, x, w, [], relu: false), v => v < 0);
     }
 
     [Fact]
@@ -82,9 +85,9 @@ public class WinogradTests
         try
         {
             Gemm.ThreadCount = 1;
-            Winograd.Forward(s, x, u, [], false, one, scratch);
+            Winograd.Forward(s, x, u, [], false, 0f, one, scratch);
             Gemm.ThreadCount = 2;
-            Winograd.Forward(s, x, u, [], false, two, scratch);
+            Winograd.Forward(s, x, u, [], false, 0f, two, scratch);
         }
         finally
         {
@@ -99,15 +102,16 @@ public class WinogradTests
         var s = new WinogradShape(1, 4, 6, 6, 4, 1, 1, 1);
         var u = new float[Winograd.TransformedWeightsLength(4, 4, 1)];
         var scratch = new float[Winograd.ScratchLength(s)];
-        var e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36 - 1], u, [], false, new float[4 * 36], scratch));
+        var e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36 - 1], u, [], false, 0f, new float[4 * 36], scratch));
         Assert.Equal("x", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36], u, [], false, new float[4 * 36], new float[10]));
+        e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36], u, [], false, 0f, new float[4 * 36], new float[10]));
         Assert.Equal("scratch", e.ParamName);
         Assert.Throws<ArgumentException>(() => Winograd.TransformWeights(new float[36], 4, 6, 4, u));
     }
 
-    // y[n, o, i, j] = b[o] + Σ_{c in o's group, a, b} w[o, c, a, b] · x[n, c, i − padH + a, j − padW + b], in double.
-    internal static float[] Direct(in WinogradShape s, float[] x, float[] w, float[] bias, bool relu)
+    // y[n, o, i, j] = b[o] + Σ_{c in o's group, a, b} w[o, c, a, b] · x[n, c, i − padH + a, j − padW + b], in double
+    // (then the leaky ReLU when relu).
+    internal static float[] Direct(in WinogradShape s, float[] x, float[] w, float[] bias, bool relu, float negativeSlope = 0f)
     {
         int oh = s.OutHeight, ow = s.OutWidth, cg = s.Channels / s.Groups, kg = s.OutChannels / s.Groups;
         var y = new float[s.Num * s.OutChannels * oh * ow];
@@ -141,7 +145,7 @@ public class WinogradTests
                                 }
                             }
                         }
-                        y[((((n * s.OutChannels) + o) * oh) + i) * ow + j] = relu ? (float)Math.Max(sum, 0) : (float)sum;
+                        y[((((n * s.OutChannels) + o) * oh) + i) * ow + j] = relu ? (float)(Math.Max(sum, 0) + (negativeSlope * Math.Min(sum, 0))) : (float)sum;
                     }
                 }
             }

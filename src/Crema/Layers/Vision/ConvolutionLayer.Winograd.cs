@@ -5,12 +5,14 @@ namespace Crema.Layers;
 // The inference fast path: 3×3 stride-1 2-D convolutions run as Winograd F(4×4, 3×3) (Kernels/Winograd.cs) once the net is
 // frozen for inference, on the shapes where it was measured faster than im2col + GEMM. TRAIN, or a net not frozen, never
 // takes it. The transformed weights (4× the 3×3 weights) are cached while frozen and rebuilt when ForwardWeights comes from
-// a different buffer or length, or after InvalidateInferenceCache (for code that rewrites the weights in place).
+// a different address or length or differs in 16 sampled values (a managed copy can move, and a new one could land where
+// an old one was), or after InvalidateInferenceCache (for code that rewrites the weights in place).
 public sealed partial class ConvolutionLayer
 {
     private float[]? _winogradWeights;
     private unsafe float* _winogradSource;
     private int _winogradSourceLength;
+    private readonly float[] _winogradSamples = new float[16];
 
     /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
     internal void InvalidateInferenceCache() => _winogradWeights = null;
@@ -60,18 +62,41 @@ public sealed partial class ConvolutionLayer
         s.Channels / s.Groups >= 48 && s.OutChannels / s.Groups >= 16 && s.OutHeight > 0 && s.OutWidth > 0
         && (long)s.Num * ((s.OutHeight + 3) / 4) * ((s.OutWidth + 3) / 4) >= 20;
 
+    // The activation fused into this layer's epilogue, if any (none on this branch; Net.OptimizeForInference's fusion
+    // supplies it: HasFusedActivation / FusedNegativeSlope).
+    private static bool WinogradActivation => false;
+    private static float WinogradNegativeSlope => 0f;
+
+    private static int SampleIndex(int i, int length) => (int)((long)length * ((2 * i) + 1) / 32);
+
+    private bool SamplesMatch(ReadOnlySpan<float> weights)
+    {
+        for (int i = 0; i < _winogradSamples.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(weights[SampleIndex(i, weights.Length)]) != BitConverter.SingleToInt32Bits(_winogradSamples[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private unsafe void ForwardWinograd(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, WinogradShape shape)
     {
         var weights = ForwardWeights;
         fixed (float* source = weights)
         {
-            if (_winogradWeights is null || source != _winogradSource || weights.Length != _winogradSourceLength)
+            if (_winogradWeights is null || source != _winogradSource || weights.Length != _winogradSourceLength || !SamplesMatch(weights))
             {
                 var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups)];
                 Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u);
                 _winogradWeights = u;
                 _winogradSource = source;
                 _winogradSourceLength = weights.Length;
+                for (int i = 0; i < _winogradSamples.Length; i++)
+                {
+                    _winogradSamples[i] = weights[SampleIndex(i, weights.Length)];
+                }
             }
         }
         var scratch = ScratchPool.Shared.Rent((int)Winograd.ScratchLength(shape));
@@ -79,7 +104,8 @@ public sealed partial class ConvolutionLayer
         {
             for (int i = 0; i < bottom.Count; i++)
             {
-                Winograd.Forward(shape, bottom[i].Data, _winogradWeights, BiasTerm ? ForwardBias : default, relu: false, top[i].Data, scratch);
+                Winograd.Forward(shape, bottom[i].Data, _winogradWeights, ForwardBias, WinogradActivation, WinogradNegativeSlope,
+                    top[i].Data, scratch);
             }
         }
         finally
