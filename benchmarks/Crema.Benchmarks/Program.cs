@@ -10,6 +10,7 @@ internal static class Program
     {
         "sgemm-table" => SgemmTable.Run(args[1..]),
         "train-step" => TrainStep.Run(args[1..]),
+        "winograd-table" => WinogradTable.Run(args[1..]),
         _ => RunBenchmarkDotNet(args),
     };
 

@@ -7,7 +7,7 @@ namespace Crema.Layers;
 /// Each bottom i gives top i with the same weights; output size per axis = (in + 2·pad − (dilation·(k−1)+1)) / stride + 1.
 /// </summary>
 [LayerType("Convolution")]
-public sealed class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBase(param)
+public sealed partial class ConvolutionLayer(LayerParameter param) : ConvolutionLayerBase(param)
 {
     private protected override bool ReverseDimensions => false;
 

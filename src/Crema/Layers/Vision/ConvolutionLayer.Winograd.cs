@@ -1,0 +1,116 @@
+using Crema.Kernels;
+
+namespace Crema.Layers;
+
+// The inference fast path: 3×3 stride-1 2-D convolutions run as Winograd F(4×4, 3×3) (Kernels/Winograd.cs) once the net is
+// frozen for inference, on the shapes where it was measured faster than im2col + GEMM. TRAIN, or a net not frozen, never
+// takes it. The transformed weights (4× the 3×3 weights) are cached while frozen and rebuilt when ForwardWeights comes from
+// a different address or length or differs in 16 sampled values (a managed copy can move, and a new one could land where
+// an old one was), or after InvalidateInferenceCache (for code that rewrites the weights in place).
+public sealed partial class ConvolutionLayer
+{
+    private float[]? _winogradWeights;
+    private unsafe float* _winogradSource;
+    private int _winogradSourceLength;
+    private readonly float[] _winogradSamples = new float[16];
+
+    /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
+    internal void InvalidateInferenceCache() => _winogradWeights = null;
+
+    /// <summary>Benchmarks set this to time the im2col path of frozen layers against the Winograd one (the cache is kept).</summary>
+    internal static bool WinogradDisabled { get; set; }
+
+    /// <summary>True while transformed weights are cached, i.e. the last Forward took the Winograd path (for tests).</summary>
+    internal bool HasWinogradCache => _winogradWeights is not null;
+
+    protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
+    {
+        if (!InferenceFrozen || Phase != Proto.Phase.Test)
+        {
+            _winogradWeights = null;
+        }
+        else if (!WinogradDisabled && WinogradShapeFor(bottom[0]) is { } shape)
+        {
+            ForwardWinograd(bottom, top, shape);
+            return;
+        }
+        base.ForwardCore(bottom, top);
+    }
+
+    // The Winograd shape of this layer on bottom b, or null where the im2col path is used.
+    private WinogradShape? WinogradShapeFor(Blob b)
+    {
+        var g = Geometry;
+        if (g.NumSpatialAxes != 2 || g.ChannelAxis != 1 || b.NumAxes != 4
+            || g.Kernel[0] != 3 || g.Kernel[1] != 3 || g.Stride[0] != 1 || g.Stride[1] != 1 || g.Dilation[0] != 1 || g.Dilation[1] != 1)
+        {
+            return null;
+        }
+        int channels = b.ShapeAt(1), outChannels = Blobs[0].ShapeAt(0);
+        int groups = channels / Blobs[0].ShapeAt(1);
+        var shape = new WinogradShape(b.ShapeAt(0), channels, b.ShapeAt(2), b.ShapeAt(3), outChannels, groups, g.Pad[0], g.Pad[1]);
+        return WinogradFaster(shape) && Winograd.ScratchLength(shape) <= Array.MaxLength ? shape : null;
+    }
+
+    // Where F(4,3) beat im2col + GEMM (benchmarks: `Crema.Benchmarks winograd-table layers`, Zen 5, AVX-512 and AVX2, 2 threads,
+    // VGG16 / ResNet-50 / SqueezeNet 3×3 layers at batch 1 and 10): 1.3–2.8× from 48 input channels per group up. Fewer
+    // channels lose (SqueezeNet fire2–fire5 expand3x3, 16–32 channels, at batch 10: 0.36–0.92×; VGG conv1_1, 3 channels:
+    // even): the tile transforms, linear in channels, weigh against GEMMs quadratic in them. Fewer than 20 tiles per
+    // group lose or break even (ResNet res5 at batch 1, 4 tiles: 0.3–0.7×; 14×14 layers at batch 1, 16 tiles: 0.6–1.4×):
+    // each of the 36 transformed weight matrices is read for too few rows.
+    private static bool WinogradFaster(in WinogradShape s) =>
+        s.Channels / s.Groups >= 48 && s.OutChannels / s.Groups >= 16 && s.OutHeight > 0 && s.OutWidth > 0
+        && (long)s.Num * ((s.OutHeight + 3) / 4) * ((s.OutWidth + 3) / 4) >= 20;
+
+    // The activation fused into this layer's epilogue, if any (none on this branch; Net.OptimizeForInference's fusion
+    // supplies it: HasFusedActivation / FusedNegativeSlope).
+    private static bool WinogradActivation => false;
+    private static float WinogradNegativeSlope => 0f;
+
+    private static int SampleIndex(int i, int length) => (int)((long)length * ((2 * i) + 1) / 32);
+
+    private bool SamplesMatch(ReadOnlySpan<float> weights)
+    {
+        for (int i = 0; i < _winogradSamples.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(weights[SampleIndex(i, weights.Length)]) != BitConverter.SingleToInt32Bits(_winogradSamples[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private unsafe void ForwardWinograd(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, WinogradShape shape)
+    {
+        var weights = ForwardWeights;
+        fixed (float* source = weights)
+        {
+            if (_winogradWeights is null || source != _winogradSource || weights.Length != _winogradSourceLength || !SamplesMatch(weights))
+            {
+                var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups)];
+                Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u);
+                _winogradWeights = u;
+                _winogradSource = source;
+                _winogradSourceLength = weights.Length;
+                for (int i = 0; i < _winogradSamples.Length; i++)
+                {
+                    _winogradSamples[i] = weights[SampleIndex(i, weights.Length)];
+                }
+            }
+        }
+        var scratch = ScratchPool.Shared.Rent((int)Winograd.ScratchLength(shape));
+        try
+        {
+            for (int i = 0; i < bottom.Count; i++)
+            {
+                Winograd.Forward(shape, bottom[i].Data, _winogradWeights, ForwardBias, WinogradActivation, WinogradNegativeSlope,
+                    top[i].Data, scratch);
+            }
+        }
+        finally
+        {
+            ScratchPool.Shared.Return(scratch);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using Crema.Kernels;
+
+namespace Crema.Tests.Kernels;
+
+/// <summary>
+/// Winograd F(4×4, 3×3) against a direct convolution summed in double. Bound: max |y − ref| ≤ 1e-5 · max |ref| on
+/// He-initialised weights (std √(2 / 9C)) and ReLU-like inputs (uniform [0, 1)), the values real VGG/ResNet layers see.
+/// </summary>
+public class WinogradTests
+{
+    private const double RelativeBound = 1e-5;
+
+    // (num, channels, height, width, outChannels, groups, padH, padW)
+    public static TheoryData<int, int, int, int, int, int, int, int> Shapes => new()
+    {
+        { 1, 1, 3, 3, 1, 1, 0, 0 },      // one output pixel
+        { 1, 3, 8, 8, 4, 1, 1, 1 },      // 8×8 output: exactly 2×2 tiles
+        { 1, 5, 7, 9, 3, 1, 1, 1 },      // odd sizes, partial edge tiles, channels not a multiple of 16
+        { 3, 16, 6, 6, 16, 1, 0, 0 },    // batch 3, one tile per image
+        { 2, 17, 11, 13, 33, 1, 1, 1 },  // one past 16 on both channel sides
+        { 1, 8, 10, 5, 8, 1, 2, 2 },     // pad 2: output larger than input
+        { 1, 4, 9, 12, 6, 1, 0, 2 },     // unequal padding
+        { 3, 12, 9, 9, 18, 3, 1, 1 },    // groups
+        { 1, 64, 14, 14, 64, 1, 1, 1 },  // ResNet/VGG late-stage geometry, small
+        { 2, 32, 28, 30, 48, 2, 1, 1 },  // several tile blocks, groups
+        { 1, 2, 4, 4, 2, 2, 2, 0 },
+        { 1, 16, 2, 2, 16, 1, 1, 1 },    // image smaller than a tile
+        { 1, 256, 12, 12, 48, 1, 1, 1 }, // deep sums: ResNet res4 / VGG conv3 channel counts
+        { 1, 512, 8, 8, 32, 1, 1, 1 },   // VGG conv4/conv5 channel counts
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Forward_MatchesDirectConvolution(int num, int channels, int height, int width, int outChannels, int groups, int padH, int padW)
+    {
+        var s = new WinogradShape(num, channels, height, width, outChannels, groups, padH, padW);
+        var rng = new Random(1701 + channels + height);
+        var x = Fill(rng, num * channels * height * width, 0f, 1f);
+        float std = MathF.Sqrt(2f / (9 * channels / groups));
+        var w = Gaussian(rng, outChannels * (channels / groups) * 9, std);
+        var bias = Gaussian(rng, outChannels, 0.1f);
+        var expected = Direct(s, x, w, bias, relu: false);
+
+        var u = new float[Winograd.TransformedWeightsLength(outChannels, channels, groups)];
+        Winograd.TransformWeights(w, outChannels, channels, groups, u);
+        var scratch = Enumerable.Repeat(float.NaN, (int)Winograd.ScratchLength(s)).ToArray();
+        var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+        Winograd.Forward(s, x, u, bias, activation: false, 0f, y, scratch);
+
+        AssertClose(expected, y, RelativeBound);
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.1f)]
+    public void Forward_WithFusedReluAndNoBias_MatchesDirect(float negativeSlope)
+    {
+        var s = new WinogradShape(2, 24, 13, 10, 20, 1, 1, 1);
+        var rng = new Random(7);
+        var x = Gaussian(rng, 2 * 24 * 13 * 10, 1f);
+        var w = Gaussian(rng, 20 * 24 * 9, MathF.Sqrt(2f / (9 * 24)));
+        var expected = Direct(s, x, w, [], relu: true, negativeSlope);
+        var u = new float[Winograd.TransformedWeightsLength(20, 24, 1)];
+        Winograd.TransformWeights(w, 20, 24, 1, u);
+        var y = new float[expected.Length];
+        Winograd.Forward(s, x, u, [], activation: true, negativeSlope, y, new float[Winograd.ScratchLength(s)]);
+        AssertClose(expected, y, RelativeBound);
+        // The activation has something to do: some outputs are negative before it.
+        Assert.Contains(Direct(s, x, w, [], relu: false), v => v < 0);
+    }
+
+    [Fact]
+    public void Forward_SameResultOnOneAndTwoThreads()
+    {
+        var s = new WinogradShape(1, 32, 20, 20, 32, 1, 1, 1);
+        var rng = new Random(11);
+        var x = Fill(rng, 32 * 400, 0f, 1f);
+        var w = Gaussian(rng, 32 * 32 * 9, 0.08f);
+        var u = new float[Winograd.TransformedWeightsLength(32, 32, 1)];
+        Winograd.TransformWeights(w, 32, 32, 1, u);
+        var scratch = new float[Winograd.ScratchLength(s)];
+        var one = new float[32 * 400];
+        var two = new float[32 * 400];
+        int saved = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 1;
+            Winograd.Forward(s, x, u, [], false, 0f, one, scratch);
+            Gemm.ThreadCount = 2;
+            Winograd.Forward(s, x, u, [], false, 0f, two, scratch);
+        }
+        finally
+        {
+            Gemm.ThreadCount = saved;
+        }
+        Assert.Equal(one, two);
+    }
+
+    [Fact]
+    public void Forward_RejectsShortSpans()
+    {
+        var s = new WinogradShape(1, 4, 6, 6, 4, 1, 1, 1);
+        var u = new float[Winograd.TransformedWeightsLength(4, 4, 1)];
+        var scratch = new float[Winograd.ScratchLength(s)];
+        var e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36 - 1], u, [], false, 0f, new float[4 * 36], scratch));
+        Assert.Equal("x", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36], u, [], false, 0f, new float[4 * 36], new float[10]));
+        Assert.Equal("scratch", e.ParamName);
+        Assert.Throws<ArgumentException>(() => Winograd.TransformWeights(new float[36], 4, 6, 4, u));
+    }
+
+    // y[n, o, i, j] = b[o] + Σ_{c in o's group, a, b} w[o, c, a, b] · x[n, c, i − padH + a, j − padW + b], in double
+    // (then the leaky ReLU when relu).
+    internal static float[] Direct(in WinogradShape s, float[] x, float[] w, float[] bias, bool relu, float negativeSlope = 0f)
+    {
+        int oh = s.OutHeight, ow = s.OutWidth, cg = s.Channels / s.Groups, kg = s.OutChannels / s.Groups;
+        var y = new float[s.Num * s.OutChannels * oh * ow];
+        for (int n = 0; n < s.Num; n++)
+        {
+            for (int o = 0; o < s.OutChannels; o++)
+            {
+                int grp = o / kg;
+                for (int i = 0; i < oh; i++)
+                {
+                    for (int j = 0; j < ow; j++)
+                    {
+                        double sum = bias.Length > 0 ? bias[o] : 0;
+                        for (int c = 0; c < cg; c++)
+                        {
+                            int ci = (grp * cg) + c;
+                            for (int a = 0; a < 3; a++)
+                            {
+                                int iy = i - s.PadH + a;
+                                if (iy < 0 || iy >= s.Height)
+                                {
+                                    continue;
+                                }
+                                for (int b = 0; b < 3; b++)
+                                {
+                                    int ix = j - s.PadW + b;
+                                    if (ix >= 0 && ix < s.Width)
+                                    {
+                                        sum += (double)w[(((o * cg) + c) * 9) + (a * 3) + b] * x[((((n * s.Channels) + ci) * s.Height) + iy) * s.Width + ix];
+                                    }
+                                }
+                            }
+                        }
+                        y[((((n * s.OutChannels) + o) * oh) + i) * ow + j] = relu ? (float)(Math.Max(sum, 0) + (negativeSlope * Math.Min(sum, 0))) : (float)sum;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    internal static void AssertClose(float[] expected, float[] actual, double relative)
+    {
+        double scale = 0, worst = 0;
+        foreach (float v in expected)
+        {
+            scale = Math.Max(scale, Math.Abs(v));
+        }
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.False(float.IsNaN(actual[i]), $"NaN at {i}");
+            worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
+        }
+        Assert.True(worst <= relative * Math.Max(scale, 1e-30), $"max error {worst:G3} is {worst / scale:G3} of max |y| {scale:G3} (bound {relative:G1})");
+    }
+
+    private static float[] Fill(Random rng, int count, float lo, float hi)
+    {
+        var a = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            a[i] = lo + ((hi - lo) * rng.NextSingle());
+        }
+        return a;
+    }
+
+    private static float[] Gaussian(Random rng, int count, float std)
+    {
+        var a = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            a[i] = std * (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        }
+        return a;
+    }
+}
