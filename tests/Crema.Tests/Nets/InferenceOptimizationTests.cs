@@ -59,6 +59,9 @@ public class InferenceOptimizationTests
             }
             Assert.Contains(lines, l => l.Contains("Optimized net \"block\" for inference: 3 BatchNorm into Convolution, 2 Scale into Convolution, 1 ReLU into Convolution, 1 ReLU into Eltwise; 7 of", StringComparison.Ordinal));
             AssertSameForward(reference, optimised, seed: 7, tol: 1e-5f);
+            // Both 3×3 convolutions ran the Winograd path, with the folded bias and (conv1) the fused ReLU in its output step.
+            Assert.True(((Crema.Layers.ConvolutionLayer)optimised.Layer("conv1")).HasWinogradCache, "conv1 did not take the Winograd path");
+            Assert.True(((Crema.Layers.ConvolutionLayer)optimised.Layer("conv2")).HasWinogradCache, "conv2 did not take the Winograd path");
             // The learnable blobs are untouched: Params (and so Save) still give the originals.
             AssertSameParams(original, optimised);
         }

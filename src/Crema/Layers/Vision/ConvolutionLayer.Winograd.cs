@@ -5,13 +5,14 @@ namespace Crema.Layers;
 // The inference fast path: 3×3 stride-1 2-D convolutions run as Winograd F(4×4, 3×3) (Kernels/Winograd.cs) once the net is
 // frozen for inference, on the shapes where it was measured faster than im2col + GEMM. TRAIN, or a net not frozen, never
 // takes it. The transformed weights (4× the 3×3 weights) are cached while frozen and rebuilt when ForwardWeights comes from
-// a different address or length or differs in 16 sampled values (a managed copy can move, and a new one could land where
+// a different address or length, a new fold (ForwardWeightsVersion), or differs in 16 sampled values (a managed copy can move, and a new one could land where
 // an old one was), or after InvalidateInferenceCache (for code that rewrites the weights in place).
 public sealed partial class ConvolutionLayer
 {
     private float[]? _winogradWeights;
     private unsafe float* _winogradSource;
     private int _winogradSourceLength;
+    private int _winogradVersion;
     private readonly float[] _winogradSamples = new float[16];
 
     /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
@@ -62,10 +63,9 @@ public sealed partial class ConvolutionLayer
         s.Channels / s.Groups >= 48 && s.OutChannels / s.Groups >= 16 && s.OutHeight > 0 && s.OutWidth > 0
         && (long)s.Num * ((s.OutHeight + 3) / 4) * ((s.OutWidth + 3) / 4) >= 20;
 
-    // The activation fused into this layer's epilogue, if any (none on this branch; Net.OptimizeForInference's fusion
-    // supplies it: HasFusedActivation / FusedNegativeSlope).
-    private static bool WinogradActivation => false;
-    private static float WinogradNegativeSlope => 0f;
+    // The activation Net.OptimizeForInference fused into this layer (the skipped ReLU layer's), applied in the output step.
+    private bool WinogradActivation => HasFusedActivation;
+    private float WinogradNegativeSlope => FusedNegativeSlope;
 
     private static int SampleIndex(int i, int length) => (int)((long)length * ((2 * i) + 1) / 32);
 
@@ -86,13 +86,15 @@ public sealed partial class ConvolutionLayer
         var weights = ForwardWeights;
         fixed (float* source = weights)
         {
-            if (_winogradWeights is null || source != _winogradSource || weights.Length != _winogradSourceLength || !SamplesMatch(weights))
+            if (_winogradWeights is null || source != _winogradSource || weights.Length != _winogradSourceLength
+                || _winogradVersion != ForwardWeightsVersion || !SamplesMatch(weights))
             {
                 var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups)];
                 Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u);
                 _winogradWeights = u;
                 _winogradSource = source;
                 _winogradSourceLength = weights.Length;
+                _winogradVersion = ForwardWeightsVersion;
                 for (int i = 0; i < _winogradSamples.Length; i++)
                 {
                     _winogradSamples[i] = weights[SampleIndex(i, weights.Length)];
