@@ -192,6 +192,34 @@ public class InferenceOptimizationTests
         }
     }
 
+    // A convolution with nothing to fold still caches derived weights (Winograd's transform); optimising again after an
+    // in-place edit of one weight (one the cache's spot check does not look at) must rebuild them.
+    [Fact]
+    public void OptimizingAgain_AfterEditingAnUnfoldedConvolution_RebuildsItsCachedWeights()
+    {
+        Log.Quiet = true;
+        const string proto = """
+            name: "plain"
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 48 dim: 13 dim: 13 } } }
+            layer { name: "conv" type: "Convolution" bottom: "data" top: "conv" convolution_param { num_output: 48 kernel_size: 3 pad: 1 } }
+            """;
+        var (reference, optimised) = Pair(proto, seed: 13);
+        using (reference)
+        using (optimised)
+        {
+            optimised.OptimizeForInference();
+            Fill(optimised.InputBlobs[0], 14);
+            optimised.Forward();
+            Assert.True(((Crema.Layers.ConvolutionLayer)optimised.Layer("conv")).HasWinogradCache, "conv did not take the Winograd path");
+            foreach (var net in new[] { reference, optimised })
+            {
+                net.Params["conv"][0].Data[1] += 5f;
+            }
+            optimised.OptimizeForInference();
+            AssertSameForward(reference, optimised, seed: 14, tol: 1e-5f);
+        }
+    }
+
     [Fact]
     public void SqueezeNet_RealWeights_ConvReluFused_EveryBlobEqual()
     {

@@ -15,8 +15,8 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
     private float _fusedNegativeSlope;
 
     /// <summary>
-    /// Changes whenever <see cref="ForwardWeights"/> or <see cref="ForwardBias"/> start returning different values (a fold
-    /// made or dropped), so caches derived from them (transformed or packed weights) know to rebuild.
+    /// Changes on every Net.OptimizeForInference (a fold made or dropped, or blobs edited since), so caches derived from
+    /// <see cref="ForwardWeights"/> (transformed or packed weights) know to rebuild.
     /// </summary>
     private protected int ForwardWeightsVersion { get; private set; }
 
@@ -63,12 +63,11 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
         _fusedNegativeSlope = negativeSlope;
     }
 
+    // Every OptimizeForInference starts here, so a new version also tells caches that the blobs themselves may have been
+    // edited since (the documented way to apply changed weights is to optimise again).
     void IInferenceFusionTarget.ClearInferenceFusion()
     {
-        if (_foldedWeights != null)
-        {
-            ForwardWeightsVersion++;
-        }
+        ForwardWeightsVersion++;
         _foldedWeights = null;
         _foldedBias = null;
         _fusedActivation = false;
