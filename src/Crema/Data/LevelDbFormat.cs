@@ -40,9 +40,15 @@ internal static class LevelDbFormat
     private const uint MaskDelta = 0xa282ead8u;
 
     /// <summary>CRC-32C (Castagnoli) with the usual pre- and post-inversion, as LevelDB's crc32c::Value.</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> data)
+    public static uint Crc32C(ReadOnlySpan<byte> data) => ~Crc32CUpdate(0xffffffffu, data);
+
+    /// <summary>CRC-32C of two spans in a row (type byte after block contents, or before record data).</summary>
+    public static uint Crc32C(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second) =>
+        ~Crc32CUpdate(Crc32CUpdate(0xffffffffu, first), second);
+
+    // The running (uninverted) CRC after data: 8 bytes per instruction, then the tail byte by byte.
+    private static uint Crc32CUpdate(uint crc, ReadOnlySpan<byte> data)
     {
-        uint crc = 0xffffffffu;
         int i = 0;
         for (; i + 8 <= data.Length; i += 8)
         {
@@ -52,23 +58,7 @@ internal static class LevelDbFormat
         {
             crc = BitOperations.Crc32C(crc, data[i]);
         }
-        return ~crc;
-    }
-
-    /// <summary>CRC-32C of two spans in a row (type byte after block contents, or before record data).</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
-    {
-        uint crc = ~Crc32C(first);
-        int i = 0;
-        for (; i + 8 <= second.Length; i += 8)
-        {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(second[i..]));
-        }
-        for (; i < second.Length; i++)
-        {
-            crc = BitOperations.Crc32C(crc, second[i]);
-        }
-        return ~crc;
+        return crc;
     }
 
     /// <summary>LevelDB stores CRCs rotated and offset, so that a CRC of data holding CRCs stays well distributed.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using Crema.CustomLayers;
 using Crema.Proto;
 
@@ -47,26 +48,18 @@ public abstract class CustomLayer : Layer
 
     protected string GetString(string key, string defaultValue) => ParamValues.TryGetValue(key, out var v) ? v : defaultValue;
 
-    protected float GetFloat(string key, float defaultValue)
-    {
-        if (!ParamValues.TryGetValue(key, out var text))
-        {
-            return defaultValue;
-        }
-        Check(float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value),
-            $"param_str \"{ParamStr}\": '{key}' must be a number, got '{text}'");
-        return value;
-    }
+    protected float GetFloat(string key, float defaultValue) => GetNumber(key, defaultValue, NumberStyles.Float, "a number");
 
-    protected int GetInt(string key, int defaultValue)
+    protected int GetInt(string key, int defaultValue) => GetNumber(key, defaultValue, NumberStyles.Integer, "an integer");
+
+    private T GetNumber<T>(string key, T defaultValue, NumberStyles style, string what) where T : INumberBase<T>
     {
         if (!ParamValues.TryGetValue(key, out var text))
         {
             return defaultValue;
         }
-        Check(int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value),
-            $"param_str \"{ParamStr}\": '{key}' must be an integer, got '{text}'");
-        return value;
+        Check(T.TryParse(text, style, CultureInfo.InvariantCulture, out T? value), $"param_str \"{ParamStr}\": '{key}' must be {what}, got '{text}'");
+        return value!;
     }
 
     protected bool GetBool(string key, bool defaultValue)
