@@ -17,8 +17,9 @@ public abstract partial class ConvolutionLayerBase
     // weights once per chunk (CaffeNet conv3, K = 2304, would get 26-column chunks: 1.6 -> 2.4 ms).
     private const int MinChunkColumns = 192;
 
-    // Output rows per chunk, or 0 when the image is computed whole (1×1 kernels, N-D, or columns that fit one chunk).
-    internal int ChunkRows()
+    // Output rows per chunk, or 0 when the image is computed whole (1×1 kernels, N-D, or columns that fit one chunk);
+    // sharingThreads: how many threads share the chunks (batch 1), 1 when each image runs on one thread.
+    internal int ChunkRows(int sharingThreads)
     {
         if (_geometry.Is1x1 || !_geometry.Is2D || _kernelDim * _convOutSpatialDim <= ChunkFloats)
         {
@@ -26,7 +27,26 @@ public abstract partial class ConvolutionLayerBase
         }
         int outH = _convOutShape[0], outW = _convOutShape[1];
         int rows = Math.Max((MinChunkColumns + outW - 1) / outW, ChunkFloats / (_kernelDim * outW));
-        return rows >= outH ? 0 : rows;
+        if (rows >= outH)
+        {
+            return 0;
+        }
+        // At batch 1 the chunks are shared among the threads, each chunk's GEMM on one thread: a few uneven chunks leave
+        // a thread idle (SqueezeNet conv10, 1×1 with pad 1 on 13×13: chunks of 13 and 2 rows, 2.1 ms; whole, 0.9 ms).
+        // Fewer than two chunks per thread: the whole image, whose GEMM splits evenly; otherwise a multiple of the thread
+        // count of near-equal chunks.
+        int threads = sharingThreads;
+        if (threads > 1)
+        {
+            int chunks = (outH + rows - 1) / rows;
+            if (chunks < 2 * threads)
+            {
+                return 0;
+            }
+            chunks = (chunks + threads - 1) / threads * threads;
+            rows = (outH + chunks - 1) / chunks;
+        }
+        return rows;
     }
 
     // output = W · im2col(input) for one image, chunk by chunk (see above); col holds one chunk at least.

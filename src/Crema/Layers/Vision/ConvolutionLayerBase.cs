@@ -173,7 +173,7 @@ public abstract partial class ConvolutionLayerBase : Layer
     // skipIm2Col: the column buffer already holds im2col(input) (single group only: it holds one group).
     private protected void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> colBuffer, bool skipIm2Col = false)
     {
-        int rowsPerChunk = skipIm2Col ? 0 : ChunkRows();
+        int rowsPerChunk = skipIm2Col ? 0 : ChunkRows(_imageParts == 1 ? WorkerPool.Threads : 1);
         if (rowsPerChunk > 0)
         {
             ForwardGemmChunked(input, weights, output, colBuffer, rowsPerChunk);
