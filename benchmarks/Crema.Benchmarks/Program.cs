@@ -11,6 +11,7 @@ internal static class Program
         "sgemm-table" => SgemmTable.Run(args[1..]),
         "train-step" => TrainStep.Run(args[1..]),
         "winograd-table" => WinogradTable.Run(args[1..]),
+        "smallm-table" => SmallMTable.Run(args[1..]),
         _ => RunBenchmarkDotNet(args),
     };
 

@@ -26,11 +26,26 @@ internal static class SgemmTable
         ("sq2048", "square", 2048, 2048, 2048),
     ];
 
+    // Not in sgemm_bench.c: inference shapes at batch 1 (a 1×1 convolution is W·X with N = H·W), run only when named
+    // (or with --shapes extra); any other shape as MxNxK, e.g. --shapes 512x49x2048.
+    private static readonly (string Key, string Name, int M, int N, int K)[] Extra =
+    [
+        ("r4_1x1a", "ResNet-50 res4 1x1 (1024->256, 14x14)", 256, 196, 1024),
+        ("r4_1x1c", "ResNet-50 res4 1x1 (256->1024, 14x14)", 1024, 196, 256),
+        ("r4_3x3", "ResNet-50 res4 3x3 im2col (14x14)", 256, 196, 2304),
+        ("r5_1x1a", "ResNet-50 res5 1x1 (2048->512, 7x7)", 512, 49, 2048),
+        ("r5_1x1c", "ResNet-50 res5 1x1 (512->2048, 7x7)", 2048, 49, 512),
+        ("r5_3x3", "ResNet-50 res5 3x3 im2col (7x7)", 512, 49, 4608),
+        ("sq_f9e3", "SqueezeNet fire9 expand3x3 (13x13)", 256, 169, 576),
+        ("sq_f2e3", "SqueezeNet fire2 expand3x3 (55x55)", 64, 3025, 144),
+    ];
+
     private static readonly string[] Cases = ["NN", "NT", "TN", "TT"];
 
     private const string Usage =
         "usage: sgemm-table [--threads T] [--cases NN,NT,TN,TT|all] [--shapes key,...|all] [--min-ms 50] [--samples 15]\n" +
-        "shape keys: lenet_conv1 lenet_conv2 lenet_ip1 alex_conv1 alex_conv2 alex_conv3 alex_fc6 sq512 sq1024 sq2048";
+        "shape keys: lenet_conv1 lenet_conv2 lenet_ip1 alex_conv1 alex_conv2 alex_conv3 alex_fc6 sq512 sq1024 sq2048;\n" +
+        "extra (only when named): r4_1x1a r4_1x1c r4_3x3 r5_1x1a r5_1x1c r5_3x3 sq_f9e3 sq_f2e3, 'extra' for all of them, or MxNxK";
 
     public static int Run(string[] args)
     {
@@ -58,7 +73,8 @@ internal static class SgemmTable
             Console.Error.WriteLine($"sgemm-table: --threads, --samples and --min-ms must be positive\n{Usage}");
             return 2;
         }
-        string[] unknown = [.. Split(shapes).Where(k => k != "all" && !Shapes.Any(s => s.Key == k))
+        string[] unknown = [.. Split(shapes).Where(k => k != "all" && k != "extra" && ParseCustom(k) is null
+                && !Shapes.Any(s => s.Key == k) && !Extra.Any(s => s.Key == k))
             .Concat(Split(cases).Where(c => c != "all" && !Cases.Contains(c)))];
         if (unknown.Length > 0)
         {
@@ -71,12 +87,10 @@ internal static class SgemmTable
             $"tiered-compilation={TieredCompilationSetting()}");
         Console.WriteLine($"{"shape",-34} {"case",-4} {"M",5} {"N",5} {"K",5} {"med GF/s",10} {"best GF/s",10} {"med us",10}");
         var rng = new Random(1701);
-        foreach (var (key, name, m, n, k) in Shapes)
+        var custom = Split(shapes).Select(ParseCustom).Where(t => t is not null).Select(t => t!.Value);
+        foreach (var (key, name, m, n, k) in Shapes.Where(s => Selected(shapes, s.Key))
+            .Concat(Extra.Where(s => Split(shapes).Any(x => x == "extra" || x == s.Key))).Concat(custom))
         {
-            if (!Selected(shapes, key))
-            {
-                continue;
-            }
             var a = new float[m * k];
             var b = new float[k * n];
             var c = new float[m * n];
@@ -123,6 +137,15 @@ internal static class SgemmTable
             Gemm.Sgemm(ta, tb, m, n, k, 1f, a, b, 0f, c);
         }
         return Stopwatch.GetElapsedTime(t0).TotalSeconds;
+    }
+
+    private static (string Key, string Name, int M, int N, int K)? ParseCustom(string key)
+    {
+        string[] d = key.Split('x');
+        return d.Length == 3 && int.TryParse(d[0], out int m) && int.TryParse(d[1], out int n) && int.TryParse(d[2], out int k)
+            && m > 0 && n > 0 && k > 0
+            ? (key, "custom", m, n, k)
+            : null;
     }
 
     private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

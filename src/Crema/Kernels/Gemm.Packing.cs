@@ -26,7 +26,7 @@ public static unsafe partial class Gemm
             int mc = Math.Min(MC, i1 - ic);
             // Few row slivers reuse a packed B block too little to repay packing it: the kernels then read B's rows in
             // place (leading dimension n), and only a last sliver narrower than a whole number of vectors is packed.
-            bool bInPlace = !g->TransB && mc <= InPlaceBRows;
+            bool bInPlace = !g->TransB && g->Packed == null && mc <= InPlaceBRows;
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
@@ -41,7 +41,11 @@ public static unsafe partial class Gemm
                 {
                     int nc = Math.Min(NCB, j1 - jc);
                     float* bBlock = g->B + ((long)pc * n) + jc;
-                    if (g->TransB)
+                    if (g->Packed != null)
+                    {
+                        packB = g->Packed + ((long)pc * g->PackedN) + ((long)jc * kc);
+                    }
+                    else if (g->TransB)
                     {
                         PackBTransposed(g->B + ((long)jc * k) + pc, k, kc, nc, nr, step, packB);
                     }

@@ -250,6 +250,9 @@ public static unsafe partial class Gemm
         public int Ldc;
         public float Alpha, Beta;
         public float* A, B, C;
+        // op(B) prepacked by Prepack (B unused): depth block at pc starts at Packed + pc·PackedN.
+        public float* Packed;
+        public int PackedN;
         public KernelKind Kind;
         // Partition: Parts slices of C along rows (SplitRows) or columns, in units of Unit rows/columns.
         public int Parts, Unit, Tiles;
@@ -263,17 +266,34 @@ public static unsafe partial class Gemm
         _ => KernelPortable.NR,
     };
 
-    // Picks the split (rows or columns) whose busiest thread owns the fewest register tiles.
+    // Picks the split (rows or columns) whose busiest thread computes the fewest tile lanes. Counting lanes, not tiles,
+    // matters for narrow matrices: ResNet-50's 14×14 1×1 convolutions (N = 196 = 3 × 64 + 4) split by columns gave one
+    // thread 128 columns and the other 64 + 4 (152 -> 172 GFLOP/s split by rows instead).
     private static void Partition(GemmArgs* g, int threads)
     {
-        int nr = TileWidth(g->Kind);
-        long rowTiles = (g->M + MR - 1) / MR, colTiles = (g->N + nr - 1) / nr;
-        long byCols = (colTiles + threads - 1) / threads * rowTiles;
-        long byRows = (rowTiles + threads - 1) / threads * colTiles;
+        int nr = TileWidth(g->Kind), step = StepOf(g->Kind);
+        int rowTiles = (g->M + MR - 1) / MR, colTiles = (g->N + nr - 1) / nr;
+        long byCols = BusiestPart(colTiles, threads, nr, g->N, step) * ((long)rowTiles * MR);
+        long byRows = BusiestPart(rowTiles, threads, MR, g->M, 2) * (((long)g->N + step - 1) / step * step);
         g->SplitRows = byRows < byCols;
         g->Unit = g->SplitRows ? MR : nr;
-        g->Tiles = (int)(g->SplitRows ? rowTiles : colTiles);
+        g->Tiles = g->SplitRows ? rowTiles : colTiles;
         g->Parts = Math.Min(threads, g->Tiles);
+    }
+
+    // Lanes (rows or columns, the last partial tile rounded up to `round`) of the largest of min(threads, tiles) parts
+    // cut as RunPart cuts them.
+    private static long BusiestPart(int tiles, int threads, int unit, int extent, int round)
+    {
+        int parts = Math.Min(threads, tiles);
+        long busiest = 0;
+        for (int part = 0; part < parts; part++)
+        {
+            long t0 = (long)tiles * part / parts, t1 = (long)tiles * (part + 1) / parts;
+            long lanes = Math.Min(t1 * unit, extent) - (t0 * unit);
+            busiest = Math.Max(busiest, (lanes + round - 1) / round * round);
+        }
+        return busiest;
     }
 
     private static void RunPart(void* ctx, int part)

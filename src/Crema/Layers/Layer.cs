@@ -42,6 +42,9 @@ public abstract class Layer : IDisposable
     /// </summary>
     public bool InferenceFrozen { get; internal set; }
 
+    /// <summary>Bumped by every <c>Net.OptimizeForInference</c>: caches derived from the weights while frozen are rebuilt after it.</summary>
+    internal int InferenceGeneration { get; set; }
+
     /// <summary>
     /// True when <c>Net.OptimizeForInference</c> folded or fused this in-place layer into an earlier one, which already
     /// writes this layer's result into the shared blob: <see cref="Forward"/> then does nothing and returns 0.

@@ -32,6 +32,7 @@ public sealed partial class Net
             (layer as IInferenceFusionTarget)?.ClearInferenceFusion();
             layer.FusedIntoEarlierLayer = false;
             layer.InferenceFrozen = true;
+            layer.InferenceGeneration++;
         }
         OptimizedForInference = true;
 

@@ -151,7 +151,8 @@ public sealed class GemmTests
     public void Sgemm_OneAndTwoThreads_AreBitIdentical(bool transA, bool transB)
     {
         // shapes split by columns (wide), by rows (tall) and with edge tiles; all above the threading threshold
-        (int M, int N, int K)[] shapes = [(96, 3025, 363), (384, 169, 300), (301, 257, 129), (1000, 70, 64)];
+        // (256, 196, 300): N = 3 × 64 + 4, split by rows since the split counts lanes (by columns: 128 against 68 columns)
+        (int M, int N, int K)[] shapes = [(96, 3025, 363), (384, 169, 300), (301, 257, 129), (1000, 70, 64), (256, 196, 300)];
         var rng = new Random(1701);
         int saved = Gemm.ThreadCount;
         try
@@ -216,7 +217,7 @@ public sealed class GemmTests
     }
 
     // Inputs lie in [-1, 1], so |Σ a·b| ≤ k: allow ~1e-5 relative per unit of depth.
-    private static void AssertClose(float[] expected, float[] actual, int k, float alpha, float beta, string what)
+    internal static void AssertClose(float[] expected, float[] actual, int k, float alpha, float beta, string what)
     {
         double tol = 1e-5 * (1 + (k * Math.Abs(alpha)) + Math.Abs(beta));
         for (int i = 0; i < expected.Length; i++)
@@ -228,7 +229,7 @@ public sealed class GemmTests
         }
     }
 
-    private static float[] Fill(Random rng, int count)
+    internal static float[] Fill(Random rng, int count)
     {
         var v = new float[count];
         for (int i = 0; i < count; i++)

@@ -220,6 +220,52 @@ public class InferenceOptimizationTests
         }
     }
 
+    // A frozen InnerProduct from 3 rows on multiplies by weights packed once (Gemm.Prepack); fewer rows stream them as
+    // they lie. Either equals the unfrozen net; the packed copy follows edits (by its spot check, or by optimising again).
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(5, true)]
+    [InlineData(20, true)]
+    public void FrozenInnerProduct_PackedWeights_EqualUnoptimised_AndFollowEdits(int batch, bool packed)
+    {
+        Log.Quiet = true;
+        string proto = $$"""
+            name: "fc"
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: {{batch}} dim: 3 dim: 7 dim: 11 } } }
+            layer { name: "fc1" type: "InnerProduct" bottom: "data" top: "fc1" inner_product_param { num_output: 70 } }
+            layer { name: "fc2" type: "InnerProduct" bottom: "fc1" top: "fc2" inner_product_param { num_output: 33 transpose: true } }
+            layer { name: "fc3" type: "InnerProduct" bottom: "fc2" top: "fc3" inner_product_param { num_output: 9 bias_term: false } }
+            """;
+        var (reference, optimised) = Pair(proto, seed: 21);
+        using (reference)
+        using (optimised)
+        {
+            optimised.OptimizeForInference();
+            AssertSameForward(reference, optimised, seed: 22, tol: 1e-5f);
+            foreach (string fc in new[] { "fc1", "fc2", "fc3" })
+            {
+                Assert.Equal(packed, ((Crema.Layers.InnerProductLayer)optimised.Layer(fc)).HasPackedWeights);
+            }
+            // Every weight changed (the spot check sees it without optimising again) …
+            foreach (var net in new[] { reference, optimised })
+            {
+                var w = net.Params["fc2"][0].Data;
+                for (int i = 0; i < w.Length; i++)
+                {
+                    w[i] *= -1.5f;
+                }
+            }
+            AssertSameForward(reference, optimised, seed: 23, tol: 1e-5f);
+            // … one weight the spot check does not look at, then optimised again.
+            foreach (var net in new[] { reference, optimised })
+            {
+                net.Params["fc1"][0].Data[1] += 5f;
+            }
+            optimised.OptimizeForInference();
+            AssertSameForward(reference, optimised, seed: 24, tol: 1e-5f);
+        }
+    }
+
     [Fact]
     public void SqueezeNet_RealWeights_ConvReluFused_EveryBlobEqual()
     {
