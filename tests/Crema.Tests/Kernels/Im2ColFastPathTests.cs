@@ -21,6 +21,13 @@ public class Im2ColFastPathTests
         { 1, 7, 6, 3, 4, 3, 1 },     // padding wider than a stride
         { 2, 5, 5, 5, 0, 1, 1 },     // kernel = image
         { 1, 3, 17, 1, 0, 1, 1 },
+        // stride 2, the vector gather: ResNet-50's conv1 geometry, rows of 17/33/34 outputs (vector bodies and tails), and
+        // windows whose last read is the image's last float (the gather must not read past it)
+        { 2, 40, 40, 7, 3, 2, 1 },
+        { 1, 9, 70, 3, 0, 2, 1 },
+        { 1, 3, 33, 1, 0, 2, 1 },
+        { 1, 3, 34, 1, 0, 2, 1 },
+        { 1, 4, 67, 3, 1, 2, 1 },
     };
 
     [Theory]
