@@ -138,6 +138,10 @@ public static unsafe partial class Gemm
             TK.Run(kc, a, rs, ks, rows, b, width, bs, blk->Tile, width, width, 1f, 0f);
             MergeTile(blk->Tile, width, c, ldc, rows, cols, g->Alpha, blk->Beta);
         }
+        if (g->Epilogue.Active && blk->Pc + kc == g->K)
+        {
+            g->Epilogue.Apply(c, ldc, blk->Ic + ir, rows, cols);
+        }
     }
 
     // Same arithmetic as the kernels' store (alpha·acc, then fma(c, beta, ·)) so edge tiles round identically.

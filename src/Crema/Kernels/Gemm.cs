@@ -119,7 +119,15 @@ public static unsafe partial class Gemm
     /// <paramref name="ldc"/> ≥ n: a column block of a wider matrix, written without touching its other columns (a
     /// convolution computing its output positions in cache-sized chunks). Same kernels and summation order as Sgemm.
     /// </summary>
-    internal static void SgemmIntoColumns(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int ldc)
+    internal static void SgemmIntoColumns(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int ldc) =>
+        SgemmIntoColumns(m, n, k, a, b, c, ldc, default);
+
+    /// <summary>
+    /// <see cref="SgemmIntoColumns(int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int)"/>, then
+    /// <paramref name="epilogue"/> on each tile of C while it is in cache (a convolution's bias and fused activation).
+    /// </summary>
+    internal static void SgemmIntoColumns(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int ldc,
+        GemmEpilogue epilogue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(ldc, n);
         long cNeeded = m == 0 ? 0 : ((long)(m - 1) * ldc) + n;
@@ -132,12 +140,45 @@ public static unsafe partial class Gemm
         {
             return;
         }
-        if (k == 0)
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
         {
-            for (int i = 0; i < m; i++)
+            if (k == 0)
             {
-                c.Slice(i * ldc, n).Clear();
+                for (int i = 0; i < m; i++)
+                {
+                    c.Slice(i * ldc, n).Clear();
+                }
+                epilogue.Apply(pc, ldc, 0, m, n);
+                return;
             }
+            var args = new GemmArgs
+            {
+                M = m, N = n, K = k, Ldc = ldc, Alpha = 1f, Beta = 0f, A = pa, B = pb, C = pc, Kind = s_kind, Epilogue = epilogue,
+            };
+            RunBlocked(&args, 0, m, 0, n);
+        }
+    }
+
+    /// <summary>
+    /// C = A·B (all (m, k), (k, n), (m, n) row-major, untransposed, C overwritten), then <paramref name="epilogue"/> on each
+    /// tile of C while it is in cache; threaded as <see cref="Sgemm"/>, with the same result as Sgemm followed by the epilogue.
+    /// </summary>
+    internal static void SgemmWithEpilogue(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, GemmEpilogue epilogue)
+    {
+        if (!epilogue.Active || k == 0 || UseDot(false, false, m, n, k))
+        {
+            Sgemm(false, false, m, n, k, 1f, a, b, 0f, c);
+            fixed (float* pc = c)
+            {
+                epilogue.Apply(pc, n, 0, m, n);
+            }
+            return;
+        }
+        ValidateGemm(m, n, k, a.Length, b.Length, c.Length);
+        if (m == 0 || n == 0)
+        {
             return;
         }
         fixed (float* pa = a)
@@ -146,9 +187,17 @@ public static unsafe partial class Gemm
         {
             var args = new GemmArgs
             {
-                M = m, N = n, K = k, Ldc = ldc, Alpha = 1f, Beta = 0f, A = pa, B = pb, C = pc, Kind = s_kind,
+                M = m, N = n, K = k, Ldc = n, Alpha = 1f, Beta = 0f, A = pa, B = pb, C = pc, Kind = s_kind, Epilogue = epilogue,
             };
-            RunBlocked(&args, 0, m, 0, n);
+            long work = (long)m * n * k;
+            int threads = work < ParallelThreshold ? 1 : Math.Min(s_threadCount, Environment.ProcessorCount);
+            if (threads <= 1)
+            {
+                RunBlocked(&args, 0, m, 0, n);
+                return;
+            }
+            Partition(&args, threads);
+            WorkerPool.Run(args.Parts, &RunPart, &args);
         }
     }
 
@@ -250,6 +299,8 @@ public static unsafe partial class Gemm
         public int Ldc;
         public float Alpha, Beta;
         public float* A, B, C;
+        // Applied to C after its last depth block, while each tile is in L1: C[i, ·] = act(C[i, ·] + RowBias[i]).
+        public GemmEpilogue Epilogue;
         // op(B) prepacked by Prepack (B unused): depth block at pc starts at Packed + pc·PackedN.
         public float* Packed;
         public int PackedN;

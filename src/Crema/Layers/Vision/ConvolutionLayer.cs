@@ -22,8 +22,7 @@ public sealed partial class ConvolutionLayer(LayerParameter param) : Convolution
         for (int n = n0; n < n1; n++)
         {
             var image = topData.Slice(n * TopDim, TopDim);
-            ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col);
-            ForwardEpilogue(image);
+            ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col, epilogue: true);
         }
     }
 

@@ -50,7 +50,8 @@ public abstract partial class ConvolutionLayerBase
     }
 
     // output = W · im2col(input) for one image, chunk by chunk (see above); col holds one chunk at least.
-    private unsafe void ForwardGemmChunked(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> col, int rowsPerChunk)
+    private unsafe void ForwardGemmChunked(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> col, int rowsPerChunk,
+        GemmEpilogue epilogue)
     {
         int chunks = (_convOutShape[0] + rowsPerChunk - 1) / rowsPerChunk;
         int parts = _imageParts == 1 ? Math.Min(WorkerPool.Threads, chunks) : 1;
@@ -59,7 +60,7 @@ public abstract partial class ConvolutionLayerBase
         fixed (float* pout = output)
         {
             var work = _chunkWork ??= new ChunkWork(this);
-            work.Set(pin, input.Length, pw, weights.Length, pout, output.Length, rowsPerChunk, chunks);
+            work.Set(pin, input.Length, pw, weights.Length, pout, output.Length, rowsPerChunk, chunks, epilogue);
             if (parts <= 1)
             {
                 work.RunChunks(0, chunks, col);
@@ -68,12 +69,13 @@ public abstract partial class ConvolutionLayerBase
             {
                 WorkerPool.Run(parts, work);
             }
-            work.Set(null, 0, null, 0, null, 0, 0, 0);
+            work.Set(null, 0, null, 0, null, 0, 0, 0, default);
         }
     }
 
     // Chunks [c0, c1) of the current image, every group, with the given column buffer.
-    private void ForwardChunks(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, int rowsPerChunk, int c0, int c1, Span<float> col)
+    private void ForwardChunks(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, int rowsPerChunk, int c0, int c1, Span<float> col,
+        GemmEpilogue epilogue)
     {
         int outH = _convOutShape[0], outW = _convOutShape[1];
         int m = _convOutChannels / _group;
@@ -88,7 +90,8 @@ public abstract partial class ConvolutionLayerBase
                 _geometry.Im2ColRowsInto(input.Slice(g * inGroup, inGroup), channels, _convInShape, r0, r1, chunkCol);
                 // Rows of this group's output, from column r0·outW on, _convOutSpatialDim apart.
                 var target = output[((g * m * _convOutSpatialDim) + (r0 * outW))..];
-                Gemm.SgemmIntoColumns(m, width, _kernelDim, weights.Slice(g * m * _kernelDim, m * _kernelDim), chunkCol, target, _convOutSpatialDim);
+                Gemm.SgemmIntoColumns(m, width, _kernelDim, weights.Slice(g * m * _kernelDim, m * _kernelDim), chunkCol, target, _convOutSpatialDim,
+                    epilogue.FromRow(g * m));
             }
         }
     }
@@ -99,9 +102,12 @@ public abstract partial class ConvolutionLayerBase
     {
         private float* _input, _weights, _output;
         private int _inputLength, _weightsLength, _outputLength, _rowsPerChunk, _chunks;
+        private GemmEpilogue _epilogue;
 
-        public void Set(float* input, int inputLength, float* weights, int weightsLength, float* output, int outputLength, int rowsPerChunk, int chunks)
+        public void Set(float* input, int inputLength, float* weights, int weightsLength, float* output, int outputLength, int rowsPerChunk, int chunks,
+            GemmEpilogue epilogue)
         {
+            _epilogue = epilogue;
             _input = input;
             _weights = weights;
             _output = output;
@@ -110,7 +116,7 @@ public abstract partial class ConvolutionLayerBase
 
         public void RunChunks(int c0, int c1, Span<float> col) =>
             layer.ForwardChunks(new ReadOnlySpan<float>(_input, _inputLength), new ReadOnlySpan<float>(_weights, _weightsLength),
-                new Span<float>(_output, _outputLength), _rowsPerChunk, c0, c1, col);
+                new Span<float>(_output, _outputLength), _rowsPerChunk, c0, c1, col, _epilogue);
 
         public void RunPart(int part, int parts)
         {

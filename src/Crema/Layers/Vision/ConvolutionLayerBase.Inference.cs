@@ -20,7 +20,7 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
     /// </summary>
     private protected int ForwardWeightsVersion { get; private set; }
 
-    /// <summary>Whether Forward must apply a leaky ReLU after the bias (fused by Net.OptimizeForInference); see <see cref="ForwardEpilogue"/>.</summary>
+    /// <summary>Whether Forward must apply a leaky ReLU after the bias (fused by Net.OptimizeForInference); applied by ForwardGemm's epilogue.</summary>
     private protected bool HasFusedActivation => _fusedActivation;
 
     /// <summary>The slope of the fused activation for negative values (0: plain ReLU).</summary>
@@ -71,28 +71,5 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
         _foldedWeights = null;
         _foldedBias = null;
         _fusedActivation = false;
-    }
-
-    /// <summary>
-    /// After the GEMM of one image, while it is still in cache: top image (num_output, out spatial) += bias per channel,
-    /// then the fused activation if any, in one pass per channel row. Does nothing without bias or activation.
-    /// </summary>
-    private protected void ForwardEpilogue(Span<float> topImage)
-    {
-        var bias = ForwardBias;
-        if (!_fusedActivation)
-        {
-            if (!bias.IsEmpty)
-            {
-                AddBias(topImage, bias);
-            }
-            return;
-        }
-        int spatial = TopDim / _numOutput;
-        for (int o = 0; o < _numOutput; o++)
-        {
-            var row = topImage.Slice(o * spatial, spatial);
-            FusedActivations.BiasLeakyRelu(row, bias.IsEmpty ? 0f : bias[o], row, _fusedNegativeSlope);
-        }
     }
 }

@@ -169,24 +169,31 @@ public abstract partial class ConvolutionLayerBase : Layer
         return colBuffer[..colCount];
     }
 
-    // output: (conv out channels, conv out spatial) = W · im2col(input), per group.
+    // output: (conv out channels, conv out spatial) = W · im2col(input), per group; with epilogue, then + ForwardBias and the
+    // fused activation, applied by the GEMM to each tile while it is in cache (the same float operations as a pass of its own).
     // skipIm2Col: the column buffer already holds im2col(input) (single group only: it holds one group).
-    private protected void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> colBuffer, bool skipIm2Col = false)
+    private protected unsafe void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> colBuffer,
+        bool skipIm2Col = false, bool epilogue = false)
     {
-        int rowsPerChunk = skipIm2Col ? 0 : ChunkRows(_imageParts == 1 ? WorkerPool.Threads : 1);
-        if (rowsPerChunk > 0)
+        ReadOnlySpan<float> bias = epilogue ? ForwardBias : default;
+        fixed (float* pbias = bias)
         {
-            ForwardGemmChunked(input, weights, output, colBuffer, rowsPerChunk);
-            return;
-        }
-        int m = _convOutChannels / _group;
-        int weightOffset = m * _kernelDim;
-        int outputOffset = m * _convOutSpatialDim;
-        for (int g = 0; g < _group; g++)
-        {
-            var col = GroupColumns(input, g, colBuffer, skipIm2Col && _group == 1);
-            Gemm.Sgemm(false, false, m, _convOutSpatialDim, _kernelDim, 1f, weights.Slice(g * weightOffset, weightOffset),
-                col, 0f, output.Slice(g * outputOffset, outputOffset));
+            var epi = epilogue ? new GemmEpilogue(bias.IsEmpty ? null : pbias, HasFusedActivation, FusedNegativeSlope) : default;
+            int rowsPerChunk = skipIm2Col ? 0 : ChunkRows(_imageParts == 1 ? WorkerPool.Threads : 1);
+            if (rowsPerChunk > 0)
+            {
+                ForwardGemmChunked(input, weights, output, colBuffer, rowsPerChunk, epi);
+                return;
+            }
+            int m = _convOutChannels / _group;
+            int weightOffset = m * _kernelDim;
+            int outputOffset = m * _convOutSpatialDim;
+            for (int g = 0; g < _group; g++)
+            {
+                var col = GroupColumns(input, g, colBuffer, skipIm2Col && _group == 1);
+                Gemm.SgemmWithEpilogue(m, _convOutSpatialDim, _kernelDim, weights.Slice(g * weightOffset, weightOffset),
+                    col, output.Slice(g * outputOffset, outputOffset), epi.FromRow(g * m));
+            }
         }
     }
 

@@ -1,0 +1,99 @@
+using Crema.Kernels;
+
+namespace Crema.Tests.Kernels;
+
+// The GEMM epilogue (a convolution's bias and fused leaky ReLU, applied per tile while in cache) against Sgemm followed
+// by the separate pass it replaces: bit for bit, on every path (threaded, column block, edge tiles, depth blocks).
+// Run also under DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 (tests/run-isa-matrix.sh).
+public sealed unsafe class GemmEpilogueTests
+{
+    public static TheoryData<bool, bool, float> Variants => new()
+    {
+        { true, false, 0f }, { true, true, 0f }, { false, true, 0f }, { true, true, 0.1f }, { false, true, -0.5f },
+    };
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void SgemmWithEpilogue_EqualsSgemmThenTheSeparatePass(bool bias, bool activation, float slope)
+    {
+        // edge tiles (m % 6, n % 64/16), several depth blocks (k > 256), and shapes above the threading threshold
+        (int M, int N, int K)[] shapes = [(1, 1, 1), (7, 65, 30), (13, 49, 257), (64, 196, 300), (96, 300, 600), (200, 169, 513)];
+        var rng = new Random(1701);
+        int saved = Gemm.ThreadCount;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Gemm.ThreadCount = threads;
+                foreach (var (m, n, k) in shapes)
+                {
+                    float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n), rowBias = GemmTests.Fill(rng, m);
+                    float[] expected = new float[m * n], actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
+                    Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, expected);
+                    SeparatePass(expected, m, n, n, bias ? rowBias : null, activation, slope);
+                    fixed (float* pb = rowBias)
+                    {
+                        Gemm.SgemmWithEpilogue(m, n, k, a, b, actual, new GemmEpilogue(bias ? pb : null, activation, slope));
+                    }
+                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"{m}x{n}x{k}, {threads} threads");
+                }
+            }
+        }
+        finally
+        {
+            Gemm.ThreadCount = saved;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void SgemmIntoColumns_WithEpilogue_TouchesOnlyItsColumns(bool bias, bool activation, float slope)
+    {
+        // a 37-column block at column 11 of 70-wide rows, rows 5.. of the bias (a group's part)
+        const int m = 20, n = 37, k = 300, ldc = 70, col0 = 11, row0 = 5;
+        var rng = new Random(1702);
+        float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n), rowBias = GemmTests.Fill(rng, m + row0);
+        float[] expected = GemmTests.Fill(rng, m * ldc), actual = (float[])expected.Clone();
+        var block = new float[m * n];
+        Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, block);
+        SeparatePass(block, m, n, n, bias ? rowBias[row0..] : null, activation, slope);
+        for (int i = 0; i < m; i++)
+        {
+            block.AsSpan(i * n, n).CopyTo(expected.AsSpan((i * ldc) + col0));
+        }
+        fixed (float* pb = rowBias)
+        {
+            var epilogue = new GemmEpilogue(bias ? pb : null, activation, slope).FromRow(row0);
+            Gemm.SgemmIntoColumns(m, n, k, a, b, actual.AsSpan(col0), ldc, epilogue);
+        }
+        Assert.True(expected.AsSpan().SequenceEqual(actual));
+    }
+
+    [Fact]
+    public void InactiveEpilogue_IsPlainSgemm()
+    {
+        var rng = new Random(1703);
+        float[] a = GemmTests.Fill(rng, 6 * 40), b = GemmTests.Fill(rng, 40 * 50), expected = new float[300], actual = new float[300];
+        Gemm.Sgemm(false, false, 6, 50, 40, 1f, a, b, 0f, expected);
+        Gemm.SgemmWithEpilogue(6, 50, 40, a, b, actual, default);
+        Assert.True(expected.AsSpan().SequenceEqual(actual));
+    }
+
+    // What the convolution did before: TensorPrimitives.Add(row, bias) or FusedActivations.BiasLeakyRelu per row.
+    private static void SeparatePass(float[] c, int m, int n, int ldc, float[]? bias, bool activation, float slope)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = c.AsSpan(i * ldc, n);
+            float bi = bias?[i] ?? 0f;
+            if (activation)
+            {
+                FusedActivations.BiasLeakyRelu(row, bi, row, slope);
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(row, bi, row);
+            }
+        }
+    }
+}
