@@ -48,7 +48,7 @@ internal static class SmallMTable
                 var tm = new double[samples];
                 var ts = new double[samples];
                 var tp = new double[samples];
-                Gemm.SgemmPacked(m, a, packed, c);
+                Gemm.SgemmPacked(false, m, a, packed, c);
                 Gemm.SgemmSmallM(true, m, n, k, a, b, default, c);
                 StreamSum(b, threads);
                 for (int i = 0; i < samples; i++)
@@ -60,7 +60,7 @@ internal static class SmallMTable
                     StreamSum(b, threads);
                     ts[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                     t0 = Stopwatch.GetTimestamp();
-                    Gemm.SgemmPacked(m, a, packed, c);
+                    Gemm.SgemmPacked(false, m, a, packed, c);
                     tp[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 }
                 Array.Sort(tp);

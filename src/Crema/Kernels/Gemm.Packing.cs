@@ -322,7 +322,7 @@ public static unsafe partial class Gemm
 
     // dst[p*ldd + j] = src[j*lds + p] for a 16×16 block.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose16x16(float* src, int lds, float* dst, int ldd)
+    internal static void Transpose16x16(float* src, int lds, float* dst, int ldd)
     {
         Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + lds);
         Vector512<float> r2 = Vector512.Load(src + (2 * lds)), r3 = Vector512.Load(src + (3 * lds));

@@ -79,11 +79,12 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// C (m, n) = A (m, k) · op(B), C overwritten, with op(B) packed by <see cref="Prepack"/>; same kernels, summation order and
-    /// threading as <see cref="Sgemm"/>: bit-identical to it wherever it takes its blocked path (not its dot-product path for tiny
-    /// transposed products).
+    /// C (m, n) = op(A) · op(B) with op(B) packed by <see cref="Prepack"/>, C overwritten; A stored (m, k), or (k, m) when
+    /// <paramref name="transA"/> (a 1×1 convolution's input image, (channels, positions), read as positions × channels). Same
+    /// kernels, summation order and threading as <see cref="Sgemm"/>: bit-identical to it wherever it takes its blocked path
+    /// (not its dot-product path for tiny transposed products).
     /// </summary>
-    public static void SgemmPacked(int m, ReadOnlySpan<float> a, PackedMatrix b, Span<float> c)
+    public static void SgemmPacked(bool transA, int m, ReadOnlySpan<float> a, PackedMatrix b, Span<float> c)
     {
         ArgumentNullException.ThrowIfNull(b);
         int n = b.N, k = b.K;
@@ -103,7 +104,7 @@ public static unsafe partial class Gemm
         {
             var args = new GemmArgs
             {
-                M = m, N = n, K = k, Ldc = n, Alpha = 1f, Beta = 0f, A = pa, B = null, C = pc, Kind = s_kind,
+                TransA = transA, M = m, N = n, K = k, Ldc = n, Alpha = 1f, Beta = 0f, A = pa, B = null, C = pc, Kind = s_kind,
                 Packed = pp + b.Offset, PackedN = b.PaddedN,
             };
             long work = (long)m * n * k;

@@ -38,6 +38,24 @@ public sealed class GemmPrepackedTests
     }
 
     [Fact]
+    public void SgemmPacked_TransposedA_MatchesNaiveAndSgemm()
+    {
+        // A stored (k, m): a 1×1 convolution's input image read as positions × channels
+        (int M, int N, int K)[] shapes = [(1, 64, 3), (49, 70, 40), (49, 512, 300), (7, 17, 257), (100, 130, 20)];
+        var rng = new Random(1704);
+        foreach (var (m, n, k) in shapes)
+        {
+            float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n);
+            float[] expected = new float[m * n], viaSgemm = new float[m * n], actual = new float[m * n];
+            GemmNaive.Sgemm(true, true, m, n, k, 1f, a, b, 0f, expected);
+            Gemm.Sgemm(true, true, m, n, k, 1f, a, b, 0f, viaSgemm);
+            Gemm.SgemmPacked(true, m, a, Gemm.Prepack(true, k, n, b), actual);
+            GemmTests.AssertClose(expected, actual, k, 1f, 0f, $"transA m={m} n={n} k={k}");
+            Assert.True(viaSgemm.AsSpan().SequenceEqual(actual), $"transA m={m} n={n} k={k}: differs from Sgemm");
+        }
+    }
+
+    [Fact]
     public void SgemmPacked_OneAndTwoThreads_AreBitIdentical()
     {
         var rng = new Random(1701);
@@ -49,9 +67,9 @@ public sealed class GemmPrepackedTests
         try
         {
             Gemm.ThreadCount = 2;
-            Gemm.SgemmPacked(m, a, packed, two);
+            Gemm.SgemmPacked(false, m, a, packed, two);
             Gemm.ThreadCount = 1;
-            Gemm.SgemmPacked(m, a, packed, one);
+            Gemm.SgemmPacked(false, m, a, packed, one);
         }
         finally
         {
@@ -65,15 +83,15 @@ public sealed class GemmPrepackedTests
     {
         var packed = Gemm.Prepack(false, 0, 5, []);
         float[] c = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-        Gemm.SgemmPacked(2, [], packed, c);
+        Gemm.SgemmPacked(false, 2, [], packed, c);
         Assert.All(c, v => Assert.Equal(0f, v));
 
         var p = Gemm.Prepack(true, 3, 4, new float[12]);
         Assert.Equal((3, 4), (p.K, p.N));
-        Assert.Throws<ArgumentException>(() => Gemm.SgemmPacked(2, new float[5], p, new float[8]));
-        Assert.Throws<ArgumentException>(() => Gemm.SgemmPacked(2, new float[6], p, new float[7]));
+        Assert.Throws<ArgumentException>(() => Gemm.SgemmPacked(false, 2, new float[5], p, new float[8]));
+        Assert.Throws<ArgumentException>(() => Gemm.SgemmPacked(false, 2, new float[6], p, new float[7]));
         Assert.Throws<ArgumentException>(() => Gemm.Prepack(true, 3, 4, new float[11]));
-        Assert.Throws<ArgumentNullException>(() => Gemm.SgemmPacked(2, new float[6], null!, new float[8]));
+        Assert.Throws<ArgumentNullException>(() => Gemm.SgemmPacked(false, 2, new float[6], null!, new float[8]));
     }
 
     private static void Check(Random rng, bool transB, int m, int n, int k)
@@ -83,7 +101,7 @@ public sealed class GemmPrepackedTests
         Array.Fill(actual, float.NaN);
         GemmNaive.Sgemm(false, transB, m, n, k, 1f, a, b, 0f, expected);
         Gemm.Sgemm(false, transB, m, n, k, 1f, a, b, 0f, viaSgemm);
-        Gemm.SgemmPacked(m, a, Gemm.Prepack(transB, k, n, b), actual);
+        Gemm.SgemmPacked(false, m, a, Gemm.Prepack(transB, k, n, b), actual);
         string what = $"transB={transB} m={m} n={n} k={k}";
         GemmTests.AssertClose(expected, actual, k, 1f, 0f, what);
         Assert.True(viaSgemm.AsSpan().SequenceEqual(actual), $"{what}: differs from Sgemm");

@@ -27,4 +27,28 @@ public class TransposeTests
         Transpose.AddTransposed(src, rows, cols, dst);
         Assert.Equal(expected, dst);
     }
+
+    [Fact]
+    public void Into_EveryShapeUpTo40_MatchesNaiveLoop()
+    {
+        // full 16×16 blocks (the AVX-512 register transpose) and every ragged edge
+        var rng = new Random(1702);
+        for (int rows = 0; rows <= 40; rows++)
+        {
+            for (int cols = 0; cols <= 40; cols += rows % 3 == 0 ? 1 : 7)
+            {
+                float[] src = [.. Enumerable.Range(0, rows * cols).Select(_ => (float)rng.NextDouble() - 0.5f)];
+                float[] dst = [.. Enumerable.Repeat(float.NaN, rows * cols)];
+                Transpose.Into(src, rows, cols, dst);
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int c = 0; c < cols; c++)
+                    {
+                        Assert.Equal(src[r * cols + c], dst[c * rows + r]);
+                    }
+                }
+            }
+        }
+        Assert.Throws<ArgumentException>(() => Transpose.Into(new float[12], 3, 4, new float[11]));
+    }
 }

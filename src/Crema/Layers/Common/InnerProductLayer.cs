@@ -91,7 +91,7 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
                 _packedWeights = Gemm.Prepack(!_transpose, _k, _numOutput, w);
                 _packedKey.Capture(w, InferenceGeneration);
             }
-            Gemm.SgemmPacked(_m, bottom[0].Data, _packedWeights, y);
+            Gemm.SgemmPacked(false, _m, bottom[0].Data, _packedWeights, y);
             AddBias(y);
             return;
         }
