@@ -83,7 +83,7 @@ internal static class Im2Col
                             int from = owStart;
                             if (strideW == 2)
                             {
-                                from += GatherEven(d + owStart, src + (2 * (nint)owStart), owEnd - owStart);
+                                from += GatherEven(d + owStart, src + (2 * (nint)owStart), owEnd - owStart, pim + im.Length);
                             }
                             for (int ow = from; ow < owEnd; ow++)
                             {
@@ -229,31 +229,47 @@ internal static class Im2Col
         }
     }
 
-    // d[i] = s[2i] for the first i of [0, n) a whole number of vectors covers, returned (the caller does the rest); reads
-    // s[0 .. 2n − 2] only (a stride-2 window's row may end at the end of the image). ResNet-50's and SqueezeNet's 7×7
-    // stride-2 first layers spent half their time in the scalar gather.
+    // d[i] = s[2i] for i in [0, n) as far as whole vectors go, returning how far (the caller does the rest): the last vector
+    // overlaps the one before it, and no vector reads at or past `end` (a stride-2 window's row may end at the end of the
+    // image). ResNet-50's and SqueezeNet's 7×7 stride-2 first layers spent half their time in the scalar gather.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe int GatherEven(float* d, float* s, int n)
+    private static unsafe int GatherEven(float* d, float* s, int n, float* end)
     {
-        int i = 0;
-        if (Avx512F.IsSupported)
+        if (Avx512F.IsSupported && n >= 16)
         {
             Vector512<int> even = Vector512<int>.Indices * 2;
-            for (; i + 17 <= n; i += 16)
+            int i = 0;
+            for (; i + 16 <= n && s + (2 * i) + 32 <= end; i += 16)
             {
                 Avx512F.PermuteVar16x32x2(Vector512.Load(s + (2 * i)), even, Vector512.Load(s + (2 * i) + 16)).Store(d + i);
             }
+            if (i < n && s + (2 * n) <= end)
+            {
+                int last = n - 16;
+                Avx512F.PermuteVar16x32x2(Vector512.Load(s + (2 * last)), even, Vector512.Load(s + (2 * last) + 16)).Store(d + last);
+                return n;
+            }
+            return i;
         }
-        else if (Avx2.IsSupported)
+        if (Avx2.IsSupported && n >= 8)
         {
-            for (; i + 9 <= n; i += 8)
+            int i = 0;
+            for (; i + 8 <= n && s + (2 * i) + 16 <= end; i += 8)
             {
                 // Per 128-bit lane [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit pairs in order.
                 Vector256<float> pairs = Avx.Shuffle(Vector256.Load(s + (2 * i)), Vector256.Load(s + (2 * i) + 8), 0b10_00_10_00);
                 Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().Store(d + i);
             }
+            if (i < n && s + (2 * n) <= end)
+            {
+                int last = n - 8;
+                Vector256<float> pairs = Avx.Shuffle(Vector256.Load(s + (2 * last)), Vector256.Load(s + (2 * last) + 8), 0b10_00_10_00);
+                Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().Store(d + last);
+                return n;
+            }
+            return i;
         }
-        return i;
+        return 0;
     }
 
     // d[i] = s[i], i < n: the last vector overlaps the previous one instead of a scalar tail.
