@@ -11,7 +11,8 @@ namespace Crema.Benchmarks;
 /// `winograd-table`: 3×3 stride-1 convolutions through ConvolutionLayer's im2col + GEMM path and its Winograd paths
 /// (InferenceFrozen, TEST; ConvolutionLayer.WinogradDisabled / ForcedWinogradTile select), interleaved in one process
 /// (the order rotated each round), median ms of each.
-///   winograd-table layers [--batch 1,10] [--rounds 9]   the 3×3 layer shapes of VGG16, ResNet-50 and SqueezeNet v1.0:
+///   winograd-table layers [--batch 1,10] [--rounds 9] [--only res4,conv5]   the 3×3 layer shapes of VGG16, ResNet-50 and
+///       SqueezeNet v1.0 (--only: those whose name contains one of the words):
 ///       im2col, F(4×4, 3×3) and F(2×2, 3×3) on every shape (one layer per path with the same weights, so no path
 ///       rebuilds another's transformed weights), and the path ConvolutionLayer's rule picks
 ///   winograd-table net --model vgg16_deploy [--batch 1] [--rounds 9]   whole Net.Forward(), every layer, im2col vs the rule
@@ -50,7 +51,8 @@ internal static class WinogradTable
                 Console.WriteLine("                                                          (speedups: median per-round ratio to im2col)");
                 foreach (int batch in batches)
                 {
-                    foreach (var (name, c, k, size) in Layers)
+                    var only = o.TryGetValue("only", out var words) ? words.Split(',') : null;
+                    foreach (var (name, c, k, size) in Layers.Where(l => only is null || only.Any(w => l.Name.Contains(w, StringComparison.Ordinal))))
                     {
                         LayerRow(name, batch, c, k, size, rounds);
                     }
@@ -63,7 +65,7 @@ internal static class WinogradTable
                 }
                 return 0;
             default:
-                Console.Error.WriteLine("usage: winograd-table layers [--batch 1,10] [--rounds 9] | net --model M [--batch 1] [--rounds 9]");
+                Console.Error.WriteLine("usage: winograd-table layers [--batch 1,10] [--rounds 9] [--only res4,conv5] | net --model M [--batch 1] [--rounds 9]");
                 return 2;
         }
     }
