@@ -8,12 +8,16 @@ using Net = Crema.Nets.Net;
 namespace Crema.Benchmarks;
 
 /// <summary>
-/// `winograd-table`: 3×3 stride-1 convolutions through ConvolutionLayer's im2col + GEMM path and its Winograd path
-/// (InferenceFrozen, TEST; ConvolutionLayer.WinogradDisabled toggles), interleaved in one process (order alternated each round), median ms of each.
-///   winograd-table layers [--batch 1,10] [--rounds 9]   the 3×3 layer shapes of VGG16, ResNet-50 and SqueezeNet v1.0
-///   winograd-table net --model vgg16_deploy [--batch 1] [--rounds 9]   whole Net.Forward(), every layer
+/// `winograd-table`: 3×3 stride-1 convolutions through ConvolutionLayer's im2col + GEMM path and its Winograd paths
+/// (InferenceFrozen, TEST; ConvolutionLayer.WinogradDisabled / ForcedWinogradTile select), interleaved in one process
+/// (the order rotated each round), median ms of each.
+///   winograd-table layers [--batch 1,10] [--rounds 9] [--only res4,conv5]   the 3×3 layer shapes of VGG16, ResNet-50 and
+///       SqueezeNet v1.0 (--only: those whose name contains one of the words):
+///       im2col, F(4×4, 3×3) and F(2×2, 3×3) on every shape (one layer per path with the same weights, so no path
+///       rebuilds another's transformed weights), and the path ConvolutionLayer's rule picks
+///   winograd-table net --model vgg16_deploy [--batch 1] [--rounds 9]   whole Net.Forward(), every layer, im2col vs the rule
 ///       (benchmarks/nets, TEST, every layer frozen; random He-scaled weights, uniform [0, 1) input)
-/// Effective GFLOP/s counts the direct convolution's 2·K·C·9·H·W per image for both paths.
+/// Effective GFLOP/s counts the direct convolution's 2·K·C·9·H·W per image for every path.
 /// </summary>
 internal static class WinogradTable
 {
@@ -43,10 +47,12 @@ internal static class WinogradTable
         switch (mode)
         {
             case "layers":
-                Console.WriteLine("layer             batch  im2col ms  winograd ms  speedup (median per-round ratio)  im2col GF/s  winograd GF/s");
+                Console.WriteLine("layer             batch  im2col ms  F(4,3) ms  F(2,3) ms   F4 x   F2 x  im2col GF/s  F4 GF/s  F2 GF/s  rule");
+                Console.WriteLine("                                                          (speedups: median per-round ratio to im2col)");
                 foreach (int batch in batches)
                 {
-                    foreach (var (name, c, k, size) in Layers)
+                    var only = o.TryGetValue("only", out var words) ? words.Split(',') : null;
+                    foreach (var (name, c, k, size) in Layers.Where(l => only is null || only.Any(w => l.Name.Contains(w, StringComparison.Ordinal))))
                     {
                         LayerRow(name, batch, c, k, size, rounds);
                     }
@@ -59,7 +65,7 @@ internal static class WinogradTable
                 }
                 return 0;
             default:
-                Console.Error.WriteLine("usage: winograd-table layers [--batch 1,10] [--rounds 9] | net --model M [--batch 1] [--rounds 9]");
+                Console.Error.WriteLine("usage: winograd-table layers [--batch 1,10] [--rounds 9] [--only res4,conv5] | net --model M [--batch 1] [--rounds 9]");
                 return 2;
         }
     }
@@ -73,17 +79,33 @@ internal static class WinogradTable
         };
         p.KernelSize.Add(3);
         p.Pad.Add(1);
-        var layer = new ConvolutionLayer(new LayerParameter { Name = name, Type = "Convolution", ConvolutionParam = p }) { Phase = Phase.Test };
         var bottom = new[] { Uniform(new Blob(batch, c, size, size)) };
-        var top = new[] { new Blob() };
-        layer.SetUp(bottom, top);
-        layer.InferenceFrozen = true;
-        var (im2col, wino, ratio) = Interleaved(() => layer.Forward(bottom, top), rounds);
+        // One layer per path (same weights, from the same seed), each keeping its own transformed weights.
+        var layers = new ConvolutionLayer[3];
+        var tops = new Blob[3][];
+        for (int i = 0; i < 3; i++)
+        {
+            Rng.Seed(1701);
+            layers[i] = new ConvolutionLayer(new LayerParameter { Name = name, Type = "Convolution", ConvolutionParam = p }) { Phase = Phase.Test };
+            tops[i] = [new Blob()];
+            layers[i].SetUp(bottom, tops[i]);
+            layers[i].InferenceFrozen = true;
+        }
+        int[] forced = [0, 4, 2];
+        var (ms, ratios) = Interleaved(
+            [.. Enumerable.Range(0, 3).Select(i => (Action)(() =>
+            {
+                ConvolutionLayer.WinogradDisabled = i == 0;
+                ConvolutionLayer.ForcedWinogradTile = forced[i];
+                layers[i].Forward(bottom, tops[i]);
+            }))], rounds);
+        ConvolutionLayer.WinogradDisabled = false;
+        ConvolutionLayer.ForcedWinogradTile = 0;
+        layers[0].Forward(bottom, tops[0]);
+        string rule = layers[0].WinogradTile switch { 4 => "F(4,3)", 2 => "F(2,3)", _ => "im2col" };
         double gflop = 2.0 * k * c * 9 * size * size * batch / 1e9;
-        // Where ConvolutionLayer's rule keeps im2col, both columns time im2col.
-        string path = layer.HasWinogradCache ? "" : "  (rule: im2col)";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-17} {batch,5} {im2col,10:F2} {wino,12:F2} {ratio,8:F2} {gflop / im2col * 1e3,12:F0} {gflop / wino * 1e3,14:F0}{path}"));
+            $"{name,-17} {batch,5} {ms[0],10:F2} {ms[1],10:F2} {ms[2],10:F2} {ratios[1],6:F2} {ratios[2],6:F2} {gflop / ms[0] * 1e3,12:F0} {gflop / ms[1] * 1e3,8:F0} {gflop / ms[2] * 1e3,8:F0}  {rule}"));
     }
 
     private static void NetRow(string model, int batch, int rounds)
@@ -113,7 +135,12 @@ internal static class WinogradTable
         {
             layer.InferenceFrozen = true;
         }
-        var (im2col, wino, ratio) = Interleaved(() => net.Forward(), rounds);
+        var (ms, ratios) = Interleaved(
+            [
+                () => { ConvolutionLayer.WinogradDisabled = true; net.Forward(); },
+                () => { ConvolutionLayer.WinogradDisabled = false; net.Forward(); },
+            ], rounds);
+        double im2col = ms[0], wino = ms[1], ratio = ratios[1];
         // How far the Winograd net's logits move: max |Δ| over max |y| of the last layer's input (before a saturating softmax).
         ConvolutionLayer.WinogradDisabled = true;
         net.Forward();
@@ -132,33 +159,39 @@ internal static class WinogradTable
             $"{model} batch {batch}: im2col {im2col:F1} ms, winograd {wino:F1} ms, speedup {ratio:F2} (median of {rounds} rounds); logits max |Δ| {diff / scale:G2} of max |y|"));
     }
 
-    // Median ms of run() with the Winograd path off and on (layers frozen either way, so the transformed weights stay
-    // cached): one warm-up each, then rounds alternating which goes first. Ratio: the median of the per-round ratios, steadier
-    // than the ratio of medians on a shared machine (both runs of a round see about the same load).
-    private static (double Off, double On, double Ratio) Interleaved(Action run, int rounds)
+    // Median ms of each run (layers frozen throughout, so transformed weights stay cached): one warm-up each, then rounds
+    // rotating which goes first. Ratios: run 0's time over run i's, the median of the per-round ratios, steadier than the
+    // ratio of medians on a shared machine (the runs of a round see about the same load).
+    private static (double[] Ms, double[] Ratios) Interleaved(Action[] runs, int rounds)
     {
-        var off = new double[rounds];
-        var on = new double[rounds];
-        ConvolutionLayer.WinogradDisabled = true;
-        run();
-        ConvolutionLayer.WinogradDisabled = false;
-        run();
+        int n = runs.Length;
+        var times = new double[n][];
+        foreach (var run in runs)
+        {
+            run();
+        }
+        for (int j = 0; j < n; j++)
+        {
+            times[j] = new double[rounds];
+        }
         for (int i = 0; i < rounds; i++)
         {
-            for (int j = 0; j < 2; j++)
+            for (int o = 0; o < n; o++)
             {
-                bool frozen = (i + j) % 2 == 1;
-                ConvolutionLayer.WinogradDisabled = !frozen;
+                int j = (i + o) % n;
                 long t0 = Stopwatch.GetTimestamp();
-                run();
-                double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                (frozen ? on : off)[i] = ms;
+                runs[j]();
+                times[j][i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             }
         }
-        var ratios = off.Zip(on, (a, b) => a / b).Order().ToArray();
-        Array.Sort(off);
-        Array.Sort(on);
-        return (off[rounds / 2], on[rounds / 2], ratios[rounds / 2]);
+        var ms = new double[n];
+        var ratios = new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            ratios[j] = times[0].Zip(times[j], (a, b) => a / b).Order().ElementAt(rounds / 2);
+            ms[j] = times[j].Order().ElementAt(rounds / 2);
+        }
+        return (ms, ratios);
     }
 
     private static Blob Uniform(Blob blob)

@@ -10,6 +10,17 @@ namespace Crema.Kernels;
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 public static unsafe partial class Winograd
 {
+    // G for F(4×4, 3×3): (6, 3), row-major.
+    private static ReadOnlySpan<double> G4 =>
+    [
+        1 / 4.0, 0, 0,
+        -1 / 6.0, -1 / 6.0, -1 / 6.0,
+        -1 / 6.0, 1 / 6.0, -1 / 6.0,
+        1 / 24.0, 1 / 12.0, 1 / 6.0,
+        1 / 24.0, -1 / 12.0, 1 / 6.0,
+        0, 0, 1,
+    ];
+
     /// <summary>
     /// V[ξ] for ξ = 6i + j of one input tile: (Bᵀ d B)[i, j] for every channel c in [0, cp). d[i, j, c] is at
     /// src[(i·rowStride) + (j·cp) + c] (a 6×6 window of the HWC-packed image); V[ξ, c] goes to dst[ξ·xiStride + c].

@@ -5,9 +5,10 @@ namespace Crema.Kernels;
 
 /// <summary>
 /// Shape of a 3×3, stride-1, dilation-1 convolution over NCHW floats: x (Num, Channels, Height, Width), weights
-/// (OutChannels, Channels / Groups, 3, 3), y (Num, OutChannels, Height + 2·PadH − 2, Width + 2·PadW − 2).
+/// (OutChannels, Channels / Groups, 3, 3), y (Num, OutChannels, Height + 2·PadH − 2, Width + 2·PadW − 2), computed in
+/// Tile × Tile output tiles: 4 for F(4×4, 3×3), 2 for F(2×2, 3×3).
 /// </summary>
-public readonly record struct WinogradShape(int Num, int Channels, int Height, int Width, int OutChannels, int Groups, int PadH, int PadW)
+public readonly record struct WinogradShape(int Num, int Channels, int Height, int Width, int OutChannels, int Groups, int PadH, int PadW, int Tile = 4)
 {
     public int OutHeight => Height + (2 * PadH) - 2;
     public int OutWidth => Width + (2 * PadW) - 2;
@@ -16,21 +17,24 @@ public readonly record struct WinogradShape(int Num, int Channels, int Height, i
     // Channels and outputs per group rounded up to 16, so every vector width divides them (the padding is zeros).
     internal int Cp => Winograd.Round16(GroupChannels);
     internal int Kp => Winograd.Round16(GroupOut);
-    internal int TilesH => (OutHeight + 3) / 4;
-    internal int TilesW => (OutWidth + 3) / 4;
+    // Input tile side (Tile + 2) and the points ξ of a transformed tile: 36 for F(4,3), 16 for F(2,3).
+    internal int Alpha => Tile + 2;
+    internal int Points => Alpha * Alpha;
+    internal int TilesH => (OutHeight + Tile - 1) / Tile;
+    internal int TilesW => (OutWidth + Tile - 1) / Tile;
     internal int Tiles => Num * TilesH * TilesW;
-    // The HWC-packed input covers every tile's 6×6 window: (Num, 4·TilesH + 2, 4·TilesW + 2, Cp).
-    internal int PackedH => (4 * TilesH) + 2;
-    internal int PackedW => (4 * TilesW) + 2;
+    // The HWC-packed input covers every tile's Alpha × Alpha window: (Num, Tile·TilesH + 2, Tile·TilesW + 2, Cp).
+    internal int PackedH => (Tile * TilesH) + 2;
+    internal int PackedW => (Tile * TilesW) + 2;
 
-    // Tiles transformed and multiplied together: V (36, block, Cp) and M (36, block, Kp) together about 4 MiB, but at
-    // least 96 rows per GEMM so each transformed weight matrix U[ξ] is reused enough to amortise reading it (measured:
+    // Tiles transformed and multiplied together: V (Points, block, Cp) and M (Points, block, Kp) together about 4 MiB, but
+    // at least 96 rows per GEMM so each transformed weight matrix U[ξ] is reused enough to amortise reading it (measured:
     // 48-row blocks left 512-channel layers bound by reading U). Blocks are balanced, so no block is a sliver.
     internal int BlockTiles
     {
         get
         {
-            int max = Math.Max(96, (1 << 20) / (36 * (Cp + Kp)));
+            int max = Math.Max(96, (1 << 20) / (Points * (Cp + Kp)));
             int blocks = (Tiles + max - 1) / max;
             return blocks == 0 ? 0 : (Tiles + blocks - 1) / blocks;
         }
@@ -38,18 +42,17 @@ public readonly record struct WinogradShape(int Num, int Channels, int Height, i
 }
 
 /// <summary>
-/// 3×3 stride-1 convolution by Winograd's minimal filtering F(4×4, 3×3) (Lavin &amp; Gray 2016), as batched GEMMs: each
-/// 4×4 output tile needs 36 multiplies per (input, output) channel pair instead of 144. Per group: the input is packed
-/// to HWC with its zero padding; per block of tiles, every 6×6 input tile is transformed (Bᵀ d B) into V (36, tiles, C),
-/// 36 GEMMs M[ξ] = V[ξ] · U[ξ] with the pre-transformed weights U (36, C, K) (G g Gᵀ, once per weight set), and each
-/// M tile is transformed back (Aᵀ m A) with the bias into an HWC output, finally unpacked to NCHW. Phases split their
-/// work (rows, tiles, ξ) over <see cref="WorkerPool"/>, so batch 1 uses every thread; results do not depend on the
-/// thread count. Float error is a few 1e-6 of the output's magnitude (see the tests), larger than im2col's.
+/// 3×3 stride-1 convolution by Winograd's minimal filtering F(m×m, 3×3) (Lavin &amp; Gray 2016), m = 4 or 2, as batched
+/// GEMMs: each m×m output tile needs (m + 2)² multiplies per (input, output) channel pair instead of 9m² (36 instead of
+/// 144 for F(4,3), 16 instead of 36 for F(2,3)). Per group: the input is packed to HWC with its zero padding; per block
+/// of tiles, every (m + 2)² input tile is transformed (Bᵀ d B) into V (P, tiles, C), P = (m + 2)² GEMMs M[ξ] = V[ξ] · U[ξ]
+/// with the pre-transformed weights U (P, C, K) (G g Gᵀ, once per weight set), and each M tile is transformed back
+/// (Aᵀ m A) with the bias into an HWC output, finally unpacked to NCHW. Phases split their work (rows, tiles, ξ) over
+/// <see cref="WorkerPool"/>, so batch 1 uses every thread; results do not depend on the thread count. Float error is a
+/// few 1e-6 of the output's magnitude for F(4,3) (see the tests), larger than im2col's; F(2,3) is closer to im2col.
 /// </summary>
 public static unsafe partial class Winograd
 {
-    private const int Points = 36;
-
     private enum VecKind { Scalar, V128, V256, V512 }
 
     private static readonly VecKind s_kind =
@@ -69,38 +72,34 @@ public static unsafe partial class Winograd
 
     internal static int Round16(int n) => (n + 15) & ~15;
 
-    /// <summary>Floats of the transformed weights: groups × 36 × Cp × Kp (per-group channels and outputs rounded up to 16).</summary>
-    public static int TransformedWeightsLength(int outChannels, int channels, int groups) =>
-        checked(groups * Points * Round16(channels / groups) * Round16(outChannels / groups));
+    /// <summary>
+    /// Floats of the transformed weights: groups × (tile + 2)² × Cp × Kp (per-group channels and outputs rounded up to 16).
+    /// </summary>
+    public static int TransformedWeightsLength(int outChannels, int channels, int groups, int tile = 4) =>
+        checked(groups * (tile + 2) * (tile + 2) * Round16(channels / groups) * Round16(outChannels / groups));
 
     /// <summary>
-    /// U[g, ξ, c, k] = (G w[g·K/groups + k, c] Gᵀ)[ξ] from w (outChannels, channels / groups, 3, 3), zero where c or k is
-    /// padding; computed in double so the only float rounding is the final store.
+    /// U[g, ξ, c, k] = (G w[g·K/groups + k, c] Gᵀ)[ξ] from w (outChannels, channels / groups, 3, 3) for F(tile × tile, 3×3),
+    /// zero where c or k is padding; computed in double so the only float rounding is the final store.
     /// </summary>
-    public static void TransformWeights(ReadOnlySpan<float> weights, int outChannels, int channels, int groups, Span<float> u)
+    public static void TransformWeights(ReadOnlySpan<float> weights, int outChannels, int channels, int groups, Span<float> u, int tile = 4)
     {
         CheckGroups(outChannels, channels, groups);
+        CheckTile(tile);
         int cg = channels / groups, kg = outChannels / groups, cp = Round16(cg), kp = Round16(kg);
         if (weights.Length < outChannels * cg * 9)
         {
             throw new ArgumentException($"weights have {weights.Length} floats, ({outChannels}, {cg}, 3, 3) needs {outChannels * cg * 9}", nameof(weights));
         }
-        int length = TransformedWeightsLength(outChannels, channels, groups);
+        int length = TransformedWeightsLength(outChannels, channels, groups, tile);
         if (u.Length < length)
         {
             throw new ArgumentException($"u has {u.Length} floats, {length} needed", nameof(u));
         }
         u[..length].Clear();
-        ReadOnlySpan<double> g =
-        [
-            1 / 4.0, 0, 0,
-            -1 / 6.0, -1 / 6.0, -1 / 6.0,
-            -1 / 6.0, 1 / 6.0, -1 / 6.0,
-            1 / 24.0, 1 / 12.0, 1 / 6.0,
-            1 / 24.0, -1 / 12.0, 1 / 6.0,
-            0, 0, 1,
-        ];
-        Span<double> gw = stackalloc double[18];
+        ReadOnlySpan<double> g = tile == 2 ? G2 : G4;
+        int alpha = tile + 2, points = alpha * alpha;
+        Span<double> gw = stackalloc double[3 * alpha];
         for (int grp = 0; grp < groups; grp++)
         {
             for (int k = 0; k < kg; k++)
@@ -108,21 +107,21 @@ public static unsafe partial class Winograd
                 for (int c = 0; c < cg; c++)
                 {
                     var w = weights.Slice((((grp * kg) + k) * cg + c) * 9, 9);
-                    // gw = G w: (6, 3)
-                    for (int i = 0; i < 6; i++)
+                    // gw = G w: (alpha, 3)
+                    for (int i = 0; i < alpha; i++)
                     {
                         for (int b = 0; b < 3; b++)
                         {
                             gw[(i * 3) + b] = (g[i * 3] * w[b]) + (g[(i * 3) + 1] * w[3 + b]) + (g[(i * 3) + 2] * w[6 + b]);
                         }
                     }
-                    // U = gw Gᵀ: (6, 6)
-                    for (int i = 0; i < 6; i++)
+                    // U = gw Gᵀ: (alpha, alpha)
+                    for (int i = 0; i < alpha; i++)
                     {
-                        for (int j = 0; j < 6; j++)
+                        for (int j = 0; j < alpha; j++)
                         {
                             double v = (gw[i * 3] * g[j * 3]) + (gw[(i * 3) + 1] * g[(j * 3) + 1]) + (gw[(i * 3) + 2] * g[(j * 3) + 2]);
-                            u[(((grp * Points) + (i * 6) + j) * cp + c) * kp + k] = (float)v;
+                            u[(((grp * points) + (i * alpha) + j) * cp + c) * kp + k] = (float)v;
                         }
                     }
                 }
@@ -134,8 +133,8 @@ public static unsafe partial class Winograd
     public static long ScratchLength(in WinogradShape s)
     {
         long packedIn = (long)s.Num * s.PackedH * s.PackedW * s.Cp;
-        long packedOut = (long)s.Num * 4 * s.TilesH * 4 * s.TilesW * s.Kp;
-        long blocks = (long)Points * s.BlockTiles * (s.Cp + s.Kp);
+        long packedOut = (long)s.Num * s.Tile * s.TilesH * s.Tile * s.TilesW * s.Kp;
+        long blocks = (long)s.Points * s.BlockTiles * (s.Cp + s.Kp);
         return packedIn + packedOut + blocks + s.Kp;
     }
 
@@ -154,7 +153,7 @@ public static unsafe partial class Winograd
         }
         int blockTiles = s.BlockTiles;
         long packedIn = (long)s.Num * s.PackedH * s.PackedW * s.Cp;
-        long packedOut = (long)s.Num * 4 * s.TilesH * 4 * s.TilesW * s.Kp;
+        long packedOut = (long)s.Num * s.Tile * s.TilesH * s.Tile * s.TilesW * s.Kp;
         fixed (float* px = x)
         fixed (float* pu = u)
         fixed (float* pbias = bias)
@@ -167,14 +166,14 @@ public static unsafe partial class Winograd
                 PackedIn = ps,
                 PackedOut = ps + packedIn,
                 V = ps + packedIn + packedOut,
-                M = ps + packedIn + packedOut + ((long)Points * blockTiles * s.Cp),
-                Bias = ps + packedIn + packedOut + ((long)Points * blockTiles * (s.Cp + s.Kp)),
+                M = ps + packedIn + packedOut + ((long)s.Points * blockTiles * s.Cp),
+                Bias = ps + packedIn + packedOut + ((long)s.Points * blockTiles * (s.Cp + s.Kp)),
             };
             int threads = WorkerPool.Threads;
             for (int grp = 0; grp < s.Groups; grp++)
             {
                 a.Group = grp;
-                a.U = pu + ((long)grp * Points * s.Cp * s.Kp);
+                a.U = pu + ((long)grp * s.Points * s.Cp * s.Kp);
                 var biasPadded = new Span<float>(a.Bias, s.Kp);
                 biasPadded.Clear();
                 if (!bias.IsEmpty)
@@ -211,9 +210,18 @@ public static unsafe partial class Winograd
         }
     }
 
+    private static void CheckTile(int tile)
+    {
+        if (tile != 2 && tile != 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tile), tile, "the Winograd output tile is 2 (F(2×2, 3×3)) or 4 (F(4×4, 3×3))");
+        }
+    }
+
     private static void Validate(in WinogradShape s, int xLength, int uLength, int biasLength, int yLength, int scratchLength)
     {
         CheckGroups(s.OutChannels, s.Channels, s.Groups);
+        CheckTile(s.Tile);
         ArgumentOutOfRangeException.ThrowIfNegative(s.Num);
         ArgumentOutOfRangeException.ThrowIfNegative(s.Height);
         ArgumentOutOfRangeException.ThrowIfNegative(s.Width);
@@ -222,7 +230,7 @@ public static unsafe partial class Winograd
         int outH = Math.Max(0, s.OutHeight), outW = Math.Max(0, s.OutWidth);
         Need("x", xLength, (long)s.Num * s.Channels * s.Height * s.Width);
         Need("y", yLength, (long)s.Num * s.OutChannels * outH * outW);
-        Need("u", uLength, TransformedWeightsLength(s.OutChannels, s.Channels, s.Groups));
+        Need("u", uLength, TransformedWeightsLength(s.OutChannels, s.Channels, s.Groups, s.Tile));
         if (biasLength != 0)
         {
             Need("bias", biasLength, s.OutChannels);
@@ -284,7 +292,7 @@ public static unsafe partial class Winograd
             }
             case Phase.Multiply:
             {
-                var (x0, x1) = WorkerPool.Slice(Points, part, parts);
+                var (x0, x1) = WorkerPool.Slice(a->S.Points, part, parts);
                 Multiply(a, x0, x1);
                 break;
             }
@@ -371,20 +379,33 @@ public static unsafe partial class Winograd
     // Tiles [Tile0 + t0, Tile0 + t1): V[ξ, t − Tile0, ·] = Bᵀ d B.
     private static void InputTiles(Args* a, int t0, int t1)
     {
+        switch (s_kind)
+        {
+            case VecKind.V512: InputTiles<WinoVec512>(a, t0, t1); break;
+            case VecKind.V256: InputTiles<WinoVec256>(a, t0, t1); break;
+            case VecKind.V128: InputTiles<WinoVec128>(a, t0, t1); break;
+            default: InputTiles<WinoScalar>(a, t0, t1); break;
+        }
+    }
+
+    private static void InputTiles<TV>(Args* a, int t0, int t1)
+        where TV : unmanaged, IWinoVec<TV>
+    {
         ref readonly var s = ref a->S;
-        int cp = s.Cp, rowStride = s.PackedW * cp, xiStride = a->Count * cp;
+        int cp = s.Cp, m = s.Tile, rowStride = s.PackedW * cp, xiStride = a->Count * cp;
         int perImage = s.TilesH * s.TilesW;
         for (int t = t0; t < t1; t++)
         {
             int g = a->Tile0 + t, n = g / perImage, r = g % perImage, ty = r / s.TilesW, tx = r % s.TilesW;
-            float* src = a->PackedIn + (((((long)n * s.PackedH) + (4 * ty)) * s.PackedW) + (4 * tx)) * cp;
+            float* src = a->PackedIn + (((((long)n * s.PackedH) + (m * ty)) * s.PackedW) + (m * tx)) * cp;
             float* dst = a->V + ((long)t * cp);
-            switch (s_kind)
+            if (m == 2)
             {
-                case VecKind.V512: InputTile<WinoVec512>(src, rowStride, cp, dst, xiStride); break;
-                case VecKind.V256: InputTile<WinoVec256>(src, rowStride, cp, dst, xiStride); break;
-                case VecKind.V128: InputTile<WinoVec128>(src, rowStride, cp, dst, xiStride); break;
-                default: InputTile<WinoScalar>(src, rowStride, cp, dst, xiStride); break;
+                InputTile2<TV>(src, rowStride, cp, dst, xiStride);
+            }
+            else
+            {
+                InputTile<TV>(src, rowStride, cp, dst, xiStride);
             }
         }
     }
@@ -403,23 +424,36 @@ public static unsafe partial class Winograd
         }
     }
 
-    // Tiles [Tile0 + t0, Tile0 + t1): packedOut[n, 4ty + i, 4tx + j, ·] = (Aᵀ M A)[i, j] + bias.
+    // Tiles [Tile0 + t0, Tile0 + t1): packedOut[n, m·ty + i, m·tx + j, ·] = (Aᵀ M A)[i, j] + bias, m = Tile.
     private static void OutputTiles(Args* a, int t0, int t1)
     {
+        switch (s_kind)
+        {
+            case VecKind.V512: OutputTiles<WinoVec512>(a, t0, t1); break;
+            case VecKind.V256: OutputTiles<WinoVec256>(a, t0, t1); break;
+            case VecKind.V128: OutputTiles<WinoVec128>(a, t0, t1); break;
+            default: OutputTiles<WinoScalar>(a, t0, t1); break;
+        }
+    }
+
+    private static void OutputTiles<TV>(Args* a, int t0, int t1)
+        where TV : unmanaged, IWinoVec<TV>
+    {
         ref readonly var s = ref a->S;
-        int kp = s.Kp, xiStride = a->Count * kp, outW = 4 * s.TilesW, rowStride = outW * kp;
+        int kp = s.Kp, tile = s.Tile, xiStride = a->Count * kp, outW = tile * s.TilesW, rowStride = outW * kp;
         int perImage = s.TilesH * s.TilesW;
         for (int t = t0; t < t1; t++)
         {
             int g = a->Tile0 + t, n = g / perImage, r = g % perImage, ty = r / s.TilesW, tx = r % s.TilesW;
             float* m = a->M + ((long)t * kp);
-            float* dst = a->PackedOut + (((((long)n * 4 * s.TilesH) + (4 * ty)) * outW) + (4 * tx)) * kp;
-            switch (s_kind)
+            float* dst = a->PackedOut + (((((long)n * tile * s.TilesH) + (tile * ty)) * outW) + (tile * tx)) * kp;
+            if (tile == 2)
             {
-                case VecKind.V512: OutputTile<WinoVec512>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
-                case VecKind.V256: OutputTile<WinoVec256>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
-                case VecKind.V128: OutputTile<WinoVec128>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
-                default: OutputTile<WinoScalar>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride); break;
+                OutputTile2<TV>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride);
+            }
+            else
+            {
+                OutputTile<TV>(m, xiStride, kp, a->Bias, a->Activation, a->NegativeSlope, dst, rowStride);
             }
         }
     }
@@ -429,7 +463,7 @@ public static unsafe partial class Winograd
     private static void Unpack(Args* a, int r0, int r1)
     {
         ref readonly var s = ref a->S;
-        int kg = s.GroupOut, kp = s.Kp, oh = s.OutHeight, ow = s.OutWidth, pw = 4 * s.TilesW, ph = 4 * s.TilesH;
+        int kg = s.GroupOut, kp = s.Kp, oh = s.OutHeight, ow = s.OutWidth, pw = s.Tile * s.TilesW, ph = s.Tile * s.TilesH;
         long plane = (long)oh * ow;
         for (int r = r0; r < r1; r++)
         {

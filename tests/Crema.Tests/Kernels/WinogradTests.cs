@@ -3,7 +3,7 @@ using Crema.Kernels;
 namespace Crema.Tests.Kernels;
 
 /// <summary>
-/// Winograd F(4×4, 3×3) against a direct convolution summed in double. Bound: max |y − ref| ≤ 1e-5 · max |ref| on
+/// Winograd F(4×4, 3×3) and F(2×2, 3×3) against a direct convolution summed in double. Bound: max |y − ref| ≤ 1e-5 · max |ref| on
 /// He-initialised weights (std √(2 / 9C)) and ReLU-like inputs (uniform [0, 1)), the values real VGG/ResNet layers see.
 /// </summary>
 public class WinogradTests
@@ -31,9 +31,17 @@ public class WinogradTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Forward_MatchesDirectConvolution(int num, int channels, int height, int width, int outChannels, int groups, int padH, int padW)
+    public void Forward_MatchesDirectConvolution(int num, int channels, int height, int width, int outChannels, int groups, int padH, int padW) =>
+        CheckAgainstDirect(new WinogradShape(num, channels, height, width, outChannels, groups, padH, padW, Tile: 4));
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void F2_Forward_MatchesDirectConvolution(int num, int channels, int height, int width, int outChannels, int groups, int padH, int padW) =>
+        CheckAgainstDirect(new WinogradShape(num, channels, height, width, outChannels, groups, padH, padW, Tile: 2));
+
+    private static void CheckAgainstDirect(WinogradShape s)
     {
-        var s = new WinogradShape(num, channels, height, width, outChannels, groups, padH, padW);
+        int num = s.Num, channels = s.Channels, height = s.Height, width = s.Width, outChannels = s.OutChannels, groups = s.Groups;
         var rng = new Random(1701 + channels + height);
         var x = Fill(rng, num * channels * height * width, 0f, 1f);
         float std = MathF.Sqrt(2f / (9 * channels / groups));
@@ -41,8 +49,9 @@ public class WinogradTests
         var bias = Gaussian(rng, outChannels, 0.1f);
         var expected = Direct(s, x, w, bias, relu: false);
 
-        var u = new float[Winograd.TransformedWeightsLength(outChannels, channels, groups)];
-        Winograd.TransformWeights(w, outChannels, channels, groups, u);
+        // NaN past the end of u: the kernel must read only the tile's own (Points, Cp, Kp) weights.
+        var u = Enumerable.Repeat(float.NaN, Winograd.TransformedWeightsLength(outChannels, channels, groups, s.Tile) + 64).ToArray();
+        Winograd.TransformWeights(w, outChannels, channels, groups, u, s.Tile);
         var scratch = Enumerable.Repeat(float.NaN, (int)Winograd.ScratchLength(s)).ToArray();
         var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
         Winograd.Forward(s, x, u, bias, activation: false, 0f, y, scratch);
@@ -51,17 +60,19 @@ public class WinogradTests
     }
 
     [Theory]
-    [InlineData(0f)]
-    [InlineData(0.1f)]
-    public void Forward_WithFusedReluAndNoBias_MatchesDirect(float negativeSlope)
+    [InlineData(0f, 4)]
+    [InlineData(0.1f, 4)]
+    [InlineData(0f, 2)]
+    [InlineData(0.1f, 2)]
+    public void Forward_WithFusedReluAndNoBias_MatchesDirect(float negativeSlope, int tile)
     {
-        var s = new WinogradShape(2, 24, 13, 10, 20, 1, 1, 1);
+        var s = new WinogradShape(2, 24, 13, 10, 20, 1, 1, 1, tile);
         var rng = new Random(7);
         var x = Gaussian(rng, 2 * 24 * 13 * 10, 1f);
         var w = Gaussian(rng, 20 * 24 * 9, MathF.Sqrt(2f / (9 * 24)));
         var expected = Direct(s, x, w, [], relu: true, negativeSlope);
-        var u = new float[Winograd.TransformedWeightsLength(20, 24, 1)];
-        Winograd.TransformWeights(w, 20, 24, 1, u);
+        var u = new float[Winograd.TransformedWeightsLength(20, 24, 1, tile)];
+        Winograd.TransformWeights(w, 20, 24, 1, u, tile);
         var y = new float[expected.Length];
         Winograd.Forward(s, x, u, [], activation: true, negativeSlope, y, new float[Winograd.ScratchLength(s)]);
         AssertClose(expected, y, RelativeBound);
@@ -69,15 +80,17 @@ public class WinogradTests
         Assert.Contains(Direct(s, x, w, [], relu: false), v => v < 0);
     }
 
-    [Fact]
-    public void Forward_SameResultOnOneAndTwoThreads()
+    [Theory]
+    [InlineData(4)]
+    [InlineData(2)]
+    public void Forward_SameResultOnOneAndTwoThreads(int tile)
     {
-        var s = new WinogradShape(1, 32, 20, 20, 32, 1, 1, 1);
+        var s = new WinogradShape(1, 32, 20, 20, 32, 1, 1, 1, tile);
         var rng = new Random(11);
         var x = Fill(rng, 32 * 400, 0f, 1f);
         var w = Gaussian(rng, 32 * 32 * 9, 0.08f);
-        var u = new float[Winograd.TransformedWeightsLength(32, 32, 1)];
-        Winograd.TransformWeights(w, 32, 32, 1, u);
+        var u = new float[Winograd.TransformedWeightsLength(32, 32, 1, tile)];
+        Winograd.TransformWeights(w, 32, 32, 1, u, tile);
         var scratch = new float[Winograd.ScratchLength(s)];
         var one = new float[32 * 400];
         var two = new float[32 * 400];
@@ -107,6 +120,33 @@ public class WinogradTests
         e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36], u, [], false, 0f, new float[4 * 36], new float[10]));
         Assert.Equal("scratch", e.ParamName);
         Assert.Throws<ArgumentException>(() => Winograd.TransformWeights(new float[36], 4, 6, 4, u));
+        // F(2,3) weights are 16/36 of F(4,3)'s: a u sized for F(2,3) is too short for F(4,3).
+        var u2 = new float[Winograd.TransformedWeightsLength(4, 4, 1, tile: 2)];
+        Assert.Equal(16 * 16 * 16, u2.Length);
+        e = Assert.Throws<ArgumentException>(() => Winograd.Forward(s, new float[4 * 36], u2, [], false, 0f, new float[4 * 36], scratch));
+        Assert.Equal("u", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.TransformWeights(new float[4 * 4 * 9], 4, 4, 1, u, tile: 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.Forward(s with { Tile = 3 }, new float[4 * 36], u, [], false, 0f, new float[4 * 36], scratch));
+    }
+
+    [Fact]
+    public void F2_TransformWeights_MatchesHandComputedGgGt()
+    {
+        // One 3×3 filter w = [1 2 3; 4 5 6; 7 8 9]. Column sums of Gw (G rows 1/2·(1, ±1, 1)) give, by hand:
+        // G w = [1 2 3; 6 7.5 9; 2 2.5 3; 7 8 9], and U = (G w) Gᵀ row by row.
+        float[] w = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        var u = new float[Winograd.TransformedWeightsLength(1, 1, 1, tile: 2)];
+        Winograd.TransformWeights(w, 1, 1, 1, u, tile: 2);
+        double[,] gw = { { 1, 2, 3 }, { 6, 7.5, 9 }, { 2, 2.5, 3 }, { 7, 8, 9 } };
+        for (int i = 0; i < 4; i++)
+        {
+            double[] row = [gw[i, 0], (gw[i, 0] + gw[i, 1] + gw[i, 2]) / 2, (gw[i, 0] - gw[i, 1] + gw[i, 2]) / 2, gw[i, 2]];
+            for (int j = 0; j < 4; j++)
+            {
+                // U[ξ, c = 0, k = 0] at ξ·Cp·Kp, Cp = Kp = 16.
+                Assert.Equal(row[j], u[((i * 4) + j) * 256], 6);
+            }
+        }
     }
 
     // y[n, o, i, j] = b[o] + Σ_{c in o's group, a, b} w[o, c, a, b] · x[n, c, i − padH + a, j − padW + b], in double

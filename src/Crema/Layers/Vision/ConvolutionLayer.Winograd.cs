@@ -2,17 +2,19 @@ using Crema.Kernels;
 
 namespace Crema.Layers;
 
-// The inference fast path: 3×3 stride-1 2-D convolutions run as Winograd F(4×4, 3×3) (Kernels/Winograd.cs) once the net is
-// frozen for inference, on the shapes where it was measured faster than im2col + GEMM. TRAIN, or a net not frozen, never
-// takes it. The transformed weights (4× the 3×3 weights) are cached while frozen and rebuilt when ForwardWeights comes from
-// a different address or length, a new fold (ForwardWeightsVersion), or differs in 16 sampled values (a managed copy can move, and a new one could land where
-// an old one was), or after InvalidateInferenceCache (for code that rewrites the weights in place).
+// The inference fast path: 3×3 stride-1 2-D convolutions run as Winograd F(4×4, 3×3) or F(2×2, 3×3) (Kernels/Winograd.cs)
+// once the net is frozen for inference, on the shapes where that tile was measured faster than im2col + GEMM. TRAIN, or a
+// net not frozen, never takes it. The transformed weights (4× or 16/9 of the 3×3 weights) are cached while frozen and
+// rebuilt when ForwardWeights comes from a different address or length, a new fold (ForwardWeightsVersion), a different
+// tile (a reshape changed the shape's variant), or differs in 16 sampled values (a managed copy can move, and a new one
+// could land where an old one was), or after InvalidateInferenceCache (for code that rewrites the weights in place).
 public sealed partial class ConvolutionLayer
 {
     private float[]? _winogradWeights;
     private unsafe float* _winogradSource;
     private int _winogradSourceLength;
     private int _winogradVersion;
+    private int _winogradTile;
     private readonly float[] _winogradSamples = new float[16];
 
     /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
@@ -21,8 +23,17 @@ public sealed partial class ConvolutionLayer
     /// <summary>Benchmarks set this to time the im2col path of frozen layers against the Winograd one (the cache is kept).</summary>
     internal static bool WinogradDisabled { get; set; }
 
+    /// <summary>
+    /// Benchmarks set this to time one Winograd variant on every shape it can run (3×3, stride 1), whatever the rule says:
+    /// 0 = the measured rule, 2 = F(2×2, 3×3), 4 = F(4×4, 3×3).
+    /// </summary>
+    internal static int ForcedWinogradTile { get; set; }
+
     /// <summary>True while transformed weights are cached, i.e. the last Forward took the Winograd path (for tests).</summary>
     internal bool HasWinogradCache => _winogradWeights is not null;
+
+    /// <summary>The output tile of the cached transformed weights: 2 or 4, 0 when the last Forward took im2col (for tests).</summary>
+    internal int WinogradTile => _winogradWeights is null ? 0 : _winogradTile;
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
@@ -50,18 +61,37 @@ public sealed partial class ConvolutionLayer
         int channels = b.ShapeAt(1), outChannels = Blobs[0].ShapeAt(0);
         int groups = channels / Blobs[0].ShapeAt(1);
         var shape = new WinogradShape(b.ShapeAt(0), channels, b.ShapeAt(2), b.ShapeAt(3), outChannels, groups, g.Pad[0], g.Pad[1]);
-        return WinogradFaster(shape) && Winograd.ScratchLength(shape) <= Array.MaxLength ? shape : null;
+        if (shape.OutHeight <= 0 || shape.OutWidth <= 0)
+        {
+            return null;
+        }
+        int tile = ForcedWinogradTile != 0 ? ForcedWinogradTile : FasterTile(shape);
+        shape = shape with { Tile = tile };
+        return tile != 0 && Winograd.ScratchLength(shape) <= Array.MaxLength ? shape : null;
     }
 
-    // Where F(4,3) beat im2col + GEMM (benchmarks: `Crema.Benchmarks winograd-table layers`, Zen 5, AVX-512 and AVX2, 2 threads,
-    // VGG16 / ResNet-50 / SqueezeNet 3×3 layers at batch 1 and 10): 1.3–2.8× from 48 input channels per group up. Fewer
-    // channels lose (SqueezeNet fire2–fire5 expand3x3, 16–32 channels, at batch 10: 0.36–0.92×; VGG conv1_1, 3 channels:
-    // even): the tile transforms, linear in channels, weigh against GEMMs quadratic in them. Fewer than 20 tiles per
-    // group lose or break even (ResNet res5 at batch 1, 4 tiles: 0.3–0.7×; 14×14 layers at batch 1, 16 tiles: 0.6–1.4×):
-    // each of the 36 transformed weight matrices is read for too few rows.
-    private static bool WinogradFaster(in WinogradShape s) =>
-        s.Channels / s.Groups >= 48 && s.OutChannels / s.Groups >= 16 && s.OutHeight > 0 && s.OutWidth > 0
-        && (long)s.Num * ((s.OutHeight + 3) / 4) * ((s.OutWidth + 3) / 4) >= 20;
+    // The output tile measured fastest for this shape, 0 for im2col + GEMM (benchmarks: `Crema.Benchmarks winograd-table
+    // layers`, Zen 5, AVX-512 and AVX2, 2 threads, VGG16 / ResNet-50 / SqueezeNet 3×3 layers at batch 1 and 10).
+    // F(4,3) beat im2col 1.3–2.8× from 48 input channels per group up. Fewer channels lose with either tile (SqueezeNet
+    // fire2–fire5 expand3x3, 16–32 channels, at batch 10: F(4,3) 0.36–0.92×, F(2,3) 0.4–0.7×; VGG conv1_1, 3 channels:
+    // 0.3×): the tile transforms, linear in channels, weigh against GEMMs quadratic in them, and F(2,3) transforms more
+    // points per output (4 against 2.25). Fewer than 20 F(4,3) tiles per group lose or break even (ResNet res5 at batch
+    // 1, 4 tiles: 0.4–0.6×; 14×14 layers at batch 1, 16 tiles: 0.6–1.3×): each of the 36 transformed weight matrices is
+    // read for too few rows. There F(2,3), with 3× the tiles and 16/36 of the weights to read, wins from 40 tiles (14×14
+    // at batch 1, 49 tiles: ResNet res4 and VGG conv5 1.3–1.6×) but not at 16 (res5 at batch 1: 0.4–0.8×). Where both
+    // have enough tiles F(4,3) wins or ties (its GEMMs do 36/64 of F(2,3)'s multiplies).
+    private static int FasterTile(in WinogradShape s)
+    {
+        if (s.Channels / s.Groups < 48 || s.OutChannels / s.Groups < 16)
+        {
+            return 0;
+        }
+        if ((long)s.Num * ((s.OutHeight + 3) / 4) * ((s.OutWidth + 3) / 4) >= 20)
+        {
+            return 4;
+        }
+        return (long)s.Num * ((s.OutHeight + 1) / 2) * ((s.OutWidth + 1) / 2) >= 40 ? 2 : 0;
+    }
 
     // The activation Net.OptimizeForInference fused into this layer (the skipped ReLU layer's), applied in the output step.
     private bool WinogradActivation => HasFusedActivation;
@@ -86,12 +116,13 @@ public sealed partial class ConvolutionLayer
         var weights = ForwardWeights;
         fixed (float* source = weights)
         {
-            if (_winogradWeights is null || source != _winogradSource || weights.Length != _winogradSourceLength
-                || _winogradVersion != ForwardWeightsVersion || !SamplesMatch(weights))
+            if (_winogradWeights is null || _winogradTile != shape.Tile || source != _winogradSource
+                || weights.Length != _winogradSourceLength || _winogradVersion != ForwardWeightsVersion || !SamplesMatch(weights))
             {
-                var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups)];
-                Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u);
+                var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups, shape.Tile)];
+                Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u, shape.Tile);
                 _winogradWeights = u;
+                _winogradTile = shape.Tile;
                 _winogradSource = source;
                 _winogradSourceLength = weights.Length;
                 _winogradVersion = ForwardWeightsVersion;
