@@ -266,8 +266,9 @@ public class InferenceOptimizationTests
         }
     }
 
-    // Frozen, a 1×1 convolution over a 7×7 map runs transposed (Xᵀ · Wᵀ packed once, then transposed back with bias and
-    // activation); a 14×14 map and a grouped one do not. Batch 3 runs as parts on 2 threads sharing the packed copy.
+    // Frozen, a convolution over a 7×7 map runs transposed (im2col(X)ᵀ · Wᵀ packed once, then transposed back with bias and
+    // activation): 1×1 and 3×3 (40 channels: no Winograd); a 14×14 map and a grouped one do not. Batch 3 runs as parts on
+    // 2 threads sharing the packed copy.
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
@@ -284,6 +285,8 @@ public class InferenceOptimizationTests
             layer { name: "g" type: "Convolution" bottom: "b" top: "g" convolution_param { num_output: 22 kernel_size: 1 group: 11 } }
             layer { name: "wide" type: "Input" top: "wide" input_param { shape { dim: {{batch}} dim: 8 dim: 14 dim: 14 } } }
             layer { name: "c" type: "Convolution" bottom: "wide" top: "c" convolution_param { num_output: 16 kernel_size: 1 } }
+            layer { name: "k3" type: "Convolution" bottom: "data" top: "k3" convolution_param { num_output: 24 kernel_size: 3 pad: 1 } }
+            layer { name: "k3relu" type: "ReLU" bottom: "k3" top: "k3" }
             """;
         var (reference, optimised) = Pair(proto, seed: 31);
         using (reference)
@@ -294,7 +297,8 @@ public class InferenceOptimizationTests
             bool Transposed(string name) => ((Crema.Layers.ConvolutionLayer)optimised.Layer(name)).HasTransposedWeights;
             // 49 positions fill 49 of 64 AVX-512 lanes against 49 of 54 rows transposed; with 8-float vectors (56) too few gain.
             bool expected = Crema.Kernels.Gemm.Path == "Vector512";
-            Assert.True(Transposed("a") == expected && Transposed("b") == expected, $"the 7x7 1x1 convolutions: transposed should be {expected}");
+            Assert.True(Transposed("a") == expected && Transposed("b") == expected && Transposed("k3") == expected,
+                $"the 7x7 convolutions: transposed should be {expected}");
             Assert.False(Transposed("g") || Transposed("c"), "a grouped or 14x14 1x1 convolution ran transposed");
             // An edit the spot check misses, applied by optimising again.
             foreach (var net in new[] { reference, optimised })

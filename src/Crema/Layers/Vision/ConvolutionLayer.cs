@@ -20,13 +20,13 @@ public sealed partial class ConvolutionLayer(LayerParameter param) : Convolution
         var bottomData = bottom[index].Data;
         var topData = top[index].Data;
         int positions = TopDim / Blobs[0].ShapeAt(0);
-        bool transposed = UseTransposed1x1(positions);
+        bool transposed = UseTransposed(positions);
         for (int n = n0; n < n1; n++)
         {
             var image = topData.Slice(n * TopDim, TopDim);
             if (transposed)
             {
-                ForwardTransposed1x1(bottomData.Slice(n * BottomDim, BottomDim), image, positions);
+                ForwardTransposed(bottomData.Slice(n * BottomDim, BottomDim), image, positions, col);
                 continue;
             }
             ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col, epilogue: true);

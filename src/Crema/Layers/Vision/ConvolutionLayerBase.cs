@@ -154,7 +154,7 @@ public abstract partial class ConvolutionLayerBase : Layer
 
     // The column matrix (kernel dim, conv out spatial) of group g of one conv-input image: im2col of the group's channels
     // into colBuffer (one group's worth), or the input itself for 1×1 kernels. skipIm2Col: colBuffer already holds it.
-    private ReadOnlySpan<float> GroupColumns(ReadOnlySpan<float> input, int g, Span<float> colBuffer, bool skipIm2Col = false)
+    private protected ReadOnlySpan<float> GroupColumns(ReadOnlySpan<float> input, int g, Span<float> colBuffer, bool skipIm2Col = false)
     {
         int colCount = _kernelDim * _convOutSpatialDim;
         if (_geometry.Is1x1)

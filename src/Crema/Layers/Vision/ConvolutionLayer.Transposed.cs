@@ -2,11 +2,12 @@ using Crema.Kernels;
 
 namespace Crema.Layers;
 
-// Frozen for inference (TEST), a 1×1 stride-1 convolution over few positions runs transposed: Yᵀ (positions, outputs) =
-// Xᵀ (positions, channels) · Wᵀ (channels, outputs), with Wᵀ packed once, then transposed into the top with the bias and the
-// fused activation. The plain W · X fills its register tiles along the positions: 49 of a 7×7 map take 64 lanes (77 %),
-// where the transposed GEMM's tiles run along the outputs (multiples of 64) and its 6-row slivers along the positions
-// (49 in 54 rows, 91 %). ResNet-50's res5 and GoogLeNet's 7×7 inception layers are such convolutions.
+// Frozen for inference (TEST), a 2-D convolution without groups over few output positions runs transposed: Yᵀ (positions,
+// outputs) = colᵀ (positions, kernel dim) · Wᵀ (kernel dim, outputs), with Wᵀ packed once, col = im2col(X) (X itself for
+// 1×1 stride-1 kernels), then transposed into the top with the bias and the fused activation. The plain W · col fills its
+// register tiles along the positions: 49 of a 7×7 map take 64 lanes (77 %), where the transposed GEMM's tiles run along
+// the outputs (multiples of 64) and its 6-row slivers along the positions (49 in 54 rows, 91 %). ResNet-50's res5 (1×1 and
+// 3×3 at batch 1, where Winograd has too few tiles) and GoogLeNet's 7×7 inception layers are such convolutions.
 public sealed partial class ConvolutionLayer
 {
     private PackedMatrix? _transposedWeights;
@@ -18,10 +19,10 @@ public sealed partial class ConvolutionLayer
     // The transposed GEMM wastes fewer lanes: positions padded to 6-row slivers against positions padded to the 16-float
     // vectors of the plain one (AVX-512; 8 with AVX2), by at least 5 %; 2-D, one group, few positions (the transposes
     // around it are then cheap).
-    private bool UseTransposed1x1(int positions)
+    private bool UseTransposed(int positions)
     {
-        if (!InferenceFrozen || Phase != Proto.Phase.Test || !Geometry.Is1x1 || Geometry.NumSpatialAxes != 2 || positions > 128 || positions == 0
-            || Blobs[0].ShapeAt(1) * Blobs[0].ShapeAt(0) != Blobs[0].Count || BottomDim != Blobs[0].ShapeAt(1) * positions)
+        if (!InferenceFrozen || Phase != Proto.Phase.Test || Geometry.NumSpatialAxes != 2 || Geometry.ChannelAxis != 1 || positions > 128 || positions == 0
+            || (Param.ConvolutionParam?.Group ?? 1) != 1)
         {
             _transposedWeights = null;
             return false;
@@ -37,18 +38,18 @@ public sealed partial class ConvolutionLayer
         return true;
     }
 
-    // One image: top (outputs, positions) from bottom (channels, positions).
-    private void ForwardTransposed1x1(ReadOnlySpan<float> bottomImage, Span<float> topImage, int positions)
+    // One image: top (outputs, positions) from bottom (channels, spatial); col holds one image's im2col (unused for 1×1).
+    private void ForwardTransposed(ReadOnlySpan<float> bottomImage, Span<float> topImage, int positions, Span<float> col)
     {
         var weights = ForwardWeights;
-        int outputs = Blobs[0].ShapeAt(0), channels = Blobs[0].ShapeAt(1);
+        int outputs = Blobs[0].ShapeAt(0), channels = weights.Length / outputs;
         PackedMatrix packed;
         // The parts of a batch run this concurrently: one of them packs.
         lock (_transposedKey)
         {
             if (_transposedWeights is null || !_transposedKey.Matches(weights, ForwardWeightsVersion))
             {
-                // W is stored (outputs, channels): op(B) = Wᵀ, (channels, outputs).
+                // W is stored (outputs, kernel dim): op(B) = Wᵀ, (kernel dim, outputs).
                 _transposedWeights = Gemm.Prepack(true, channels, outputs, weights);
                 _transposedKey.Capture(weights, ForwardWeightsVersion);
             }
@@ -57,7 +58,7 @@ public sealed partial class ConvolutionLayer
         float[] yT = ScratchPool.Shared.Rent(positions * outputs);
         try
         {
-            Gemm.SgemmPacked(true, positions, bottomImage, packed, yT);
+            Gemm.SgemmPacked(true, positions, GroupColumns(bottomImage, 0, col), packed, yT);
             Transpose.Into(yT, positions, outputs, topImage);
         }
         finally
