@@ -107,15 +107,7 @@ public static unsafe partial class Gemm
                 TransA = transA, M = m, N = n, K = k, Ldc = n, Alpha = 1f, Beta = 0f, A = pa, B = null, C = pc, Kind = s_kind,
                 Packed = pp + b.Offset, PackedN = b.PaddedN,
             };
-            long work = (long)m * n * k;
-            int threads = work < ParallelThreshold ? 1 : Math.Min(s_threadCount, Environment.ProcessorCount);
-            if (threads <= 1)
-            {
-                RunBlocked(&args, 0, m, 0, n);
-                return;
-            }
-            Partition(&args, threads);
-            WorkerPool.Run(args.Parts, &RunPart, &args);
+            RunThreaded(&args);
         }
     }
 

@@ -101,16 +101,7 @@ public static unsafe partial class Gemm
                 return;
             }
 
-            long work = (long)m * n * k;
-            int threads = work < ParallelThreshold ? 1 : Math.Min(s_threadCount, Environment.ProcessorCount);
-            if (threads <= 1)
-            {
-                RunBlocked(&args, 0, m, 0, n);
-                return;
-            }
-
-            Partition(&args, threads);
-            WorkerPool.Run(args.Parts, &RunPart, &args);
+            RunThreaded(&args);
         }
     }
 
@@ -189,15 +180,7 @@ public static unsafe partial class Gemm
             {
                 M = m, N = n, K = k, Ldc = n, Alpha = 1f, Beta = 0f, A = pa, B = pb, C = pc, Kind = s_kind, Epilogue = epilogue,
             };
-            long work = (long)m * n * k;
-            int threads = work < ParallelThreshold ? 1 : Math.Min(s_threadCount, Environment.ProcessorCount);
-            if (threads <= 1)
-            {
-                RunBlocked(&args, 0, m, 0, n);
-                return;
-            }
-            Partition(&args, threads);
-            WorkerPool.Run(args.Parts, &RunPart, &args);
+            RunThreaded(&args);
         }
     }
 
@@ -290,6 +273,20 @@ public static unsafe partial class Gemm
     }
 
     // ---------------------------------------------------------------- threading
+
+    // The whole of C: on the calling thread under ParallelThreshold multiply-adds, else partitioned over the workers.
+    private static void RunThreaded(GemmArgs* args)
+    {
+        long work = (long)args->M * args->N * args->K;
+        int threads = work < ParallelThreshold ? 1 : Math.Min(s_threadCount, Environment.ProcessorCount);
+        if (threads <= 1)
+        {
+            RunBlocked(args, 0, args->M, 0, args->N);
+            return;
+        }
+        Partition(args, threads);
+        WorkerPool.Run(args->Parts, &RunPart, args);
+    }
 
     private struct GemmArgs
     {
