@@ -181,21 +181,32 @@ public static unsafe partial class Winograd
                     bias.Slice(grp * s.GroupOut, s.GroupOut).CopyTo(biasPadded);
                 }
                 a.Phase = Phase.Pack;
-                WorkerPool.Run(Math.Min(threads, s.Num * s.PackedH), &RunPart, &a);
+                Dispatch(ref a, Math.Min(threads, s.Num * s.PackedH));
                 for (int t0 = 0; t0 < s.Tiles; t0 += blockTiles)
                 {
                     a.Tile0 = t0;
                     a.Count = Math.Min(blockTiles, s.Tiles - t0);
                     a.Phase = Phase.InputTransform;
-                    WorkerPool.Run(Math.Min(threads, a.Count), &RunPart, &a);
+                    Dispatch(ref a, Math.Min(threads, a.Count));
                     a.Phase = Phase.Multiply;
-                    WorkerPool.Run(threads, &RunPart, &a);
+                    Dispatch(ref a, Math.Min(threads, s.Points));
                     a.Phase = Phase.OutputTransform;
-                    WorkerPool.Run(Math.Min(threads, a.Count), &RunPart, &a);
+                    Dispatch(ref a, Math.Min(threads, a.Count));
                 }
                 a.Phase = Phase.Unpack;
-                WorkerPool.Run(Math.Min(threads, s.Num * s.OutHeight), &RunPart, &a);
+                Dispatch(ref a, Math.Min(threads, s.Num * s.OutHeight));
             }
+        }
+    }
+
+    // The part count travels with the work: a part must not re-read WorkerPool.Threads, which another thread may change
+    // (Gemm.ThreadCount) between the dispatch and the part, and would then slice a range the dispatch never covered.
+    private static void Dispatch(ref Args a, int parts)
+    {
+        a.Parts = parts;
+        fixed (Args* pa = &a)
+        {
+            WorkerPool.Run(parts, &RunPart, pa);
         }
     }
 
@@ -260,6 +271,7 @@ public static unsafe partial class Winograd
         public int Tile0;
         public int Count;
         public int BlockTiles;
+        public int Parts;
         public bool Activation;
         public float NegativeSlope;
         public float* X;
@@ -275,18 +287,18 @@ public static unsafe partial class Winograd
     private static void RunPart(void* ctx, int part)
     {
         var a = (Args*)ctx;
-        int parts = WorkerPool.Threads;
+        int parts = a->Parts;
         switch (a->Phase)
         {
             case Phase.Pack:
             {
-                var (r0, r1) = WorkerPool.Slice(a->S.Num * a->S.PackedH, part, Math.Min(parts, a->S.Num * a->S.PackedH));
+                var (r0, r1) = WorkerPool.Slice(a->S.Num * a->S.PackedH, part, parts);
                 Pack(a, r0, r1);
                 break;
             }
             case Phase.InputTransform:
             {
-                var (t0, t1) = WorkerPool.Slice(a->Count, part, Math.Min(parts, a->Count));
+                var (t0, t1) = WorkerPool.Slice(a->Count, part, parts);
                 InputTiles(a, t0, t1);
                 break;
             }
@@ -298,14 +310,13 @@ public static unsafe partial class Winograd
             }
             case Phase.OutputTransform:
             {
-                var (t0, t1) = WorkerPool.Slice(a->Count, part, Math.Min(parts, a->Count));
+                var (t0, t1) = WorkerPool.Slice(a->Count, part, parts);
                 OutputTiles(a, t0, t1);
                 break;
             }
             default:
             {
-                int rows = a->S.Num * a->S.OutHeight;
-                var (r0, r1) = WorkerPool.Slice(rows, part, Math.Min(parts, rows));
+                var (r0, r1) = WorkerPool.Slice(a->S.Num * a->S.OutHeight, part, parts);
                 Unpack(a, r0, r1);
                 break;
             }

@@ -5,7 +5,14 @@ namespace Crema.Tests.Kernels;
 // The Scale/Bias and LRN kernels against naive loops, over every inner length 0..256 (vector blocks and tails) and window sizes.
 public class AxisBroadcastAndLocalWindowTests
 {
-    private static float[] Random(int seed, int n) => TestBlobs.Uniform(seed, -1, 1, n).Data.ToArray();
+    // NOTE: a blob's Data is native memory its finalizer frees; the blob stays alive until the copy is made.
+    private static float[] Random(int seed, int n)
+    {
+        var blob = TestBlobs.Uniform(seed, -1, 1, n);
+        var values = blob.Data.ToArray();
+        GC.KeepAlive(blob);
+        return values;
+    }
 
     [Fact]
     public void AxisBroadcast_MatchesNaive_EveryInnerLength()

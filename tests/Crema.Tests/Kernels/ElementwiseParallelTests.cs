@@ -11,8 +11,13 @@ public class ElementwiseParallelTests
     [InlineData((3 * Elementwise.ParallelMinLength) + 1)]
     public void LongSpans_MatchScalarLoop(int n)
     {
-        var x = TestBlobs.Gaussian(1701, 1f, n).Data.ToArray();
-        var dy = TestBlobs.Gaussian(1702, 1f, n).Data.ToArray();
+        // NOTE: a blob's Data is native memory its finalizer frees; keep each blob alive until its copy is made.
+        var xBlob = TestBlobs.Gaussian(1701, 1f, n);
+        var dyBlob = TestBlobs.Gaussian(1702, 1f, n);
+        var x = xBlob.Data.ToArray();
+        var dy = dyBlob.Data.ToArray();
+        GC.KeepAlive(xBlob);
+        GC.KeepAlive(dyBlob);
         var y = new float[n];
         Activations.ReluForward(x, y, 0.1f);
         var dx = (float[])dy.Clone();

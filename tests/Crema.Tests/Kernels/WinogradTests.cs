@@ -52,11 +52,17 @@ public class WinogradTests
         // NaN past the end of u: the kernel must read only the tile's own (Points, Cp, Kp) weights.
         var u = Enumerable.Repeat(float.NaN, Winograd.TransformedWeightsLength(outChannels, channels, groups, s.Tile) + 64).ToArray();
         Winograd.TransformWeights(w, outChannels, channels, groups, u, s.Tile);
-        var scratch = Enumerable.Repeat(float.NaN, (int)Winograd.ScratchLength(s)).ToArray();
-        var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
-        Winograd.Forward(s, x, u, bias, activation: false, 0f, y, scratch);
+        // Guard floats after y and scratch: the kernel must write only inside the lengths it asked for.
+        const int guard = 256;
+        var scratch = Enumerable.Repeat(float.NaN, (int)Winograd.ScratchLength(s) + guard).ToArray();
+        scratch.AsSpan(scratch.Length - guard).Fill(-7f);
+        var y = Enumerable.Repeat(float.NaN, expected.Length + guard).ToArray();
+        y.AsSpan(expected.Length).Fill(-7f);
+        Winograd.Forward(s, x, u, bias, activation: false, 0f, y.AsSpan(0, expected.Length), scratch.AsSpan(0, scratch.Length - guard));
 
-        AssertClose(expected, y, RelativeBound);
+        AssertClose(expected, y[..expected.Length], RelativeBound);
+        Assert.All(y[expected.Length..], v => Assert.Equal(-7f, v));
+        Assert.All(scratch[^guard..], v => Assert.Equal(-7f, v));
     }
 
     [Theory]

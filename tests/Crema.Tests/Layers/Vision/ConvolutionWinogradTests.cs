@@ -74,6 +74,62 @@ public class ConvolutionWinogradTests
         }
     }
 
+    [Fact]
+    public void Train_AndUnfrozen_NeverTakeTheFastPath()
+    {
+        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
+        var top = new[] { new Blob() };
+        var layer = Layer(16, 1, 1, true, 0.1f);
+        layer.SetUp(bottom, top);
+        layer.InferenceFrozen = true;
+        layer.Phase = Phase.Train;
+        layer.Forward(bottom, top);
+        Assert.False(layer.HasWinogradCache);
+        layer.Phase = Phase.Test;
+        layer.Forward(bottom, top);
+        Assert.True(layer.HasWinogradCache);
+        layer.InferenceFrozen = false;
+        layer.Forward(bottom, top);
+        Assert.False(layer.HasWinogradCache);
+    }
+
+    [Fact]
+    public void InvalidateInferenceCache_PicksUpWeightsChangedInPlace()
+    {
+        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
+        var top = new[] { new Blob() };
+        var layer = Layer(16, 1, 1, true, 0.1f);
+        layer.SetUp(bottom, top);
+        layer.InferenceFrozen = true;
+        layer.Forward(bottom, top);
+        layer.Blobs[0].ScaleData(2f);
+        layer.InvalidateInferenceCache();
+        layer.Forward(bottom, top);
+        var frozen = top[0].Data.ToArray();
+        layer.InferenceFrozen = false;
+        layer.Forward(bottom, top);
+        WinogradTests.AssertClose(top[0].Data.ToArray(), frozen, 1e-5);
+    }
+
+    [Fact]
+    public void WeightsRescaledInPlace_AreNoticedWithoutInvalidation()
+    {
+        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
+        var top = new[] { new Blob() };
+        var layer = Layer(16, 1, 1, true, 0.1f);
+        layer.SetUp(bottom, top);
+        layer.InferenceFrozen = true;
+        layer.Forward(bottom, top);
+        var before = top[0].Data.ToArray();
+        layer.Blobs[0].ScaleData(-1f); // same buffer, every sampled value changes sign
+        layer.Forward(bottom, top);
+        var frozen = top[0].Data.ToArray();
+        Assert.NotEqual(before, frozen);
+        layer.InferenceFrozen = false;
+        layer.Forward(bottom, top);
+        WinogradTests.AssertClose(top[0].Data.ToArray(), frozen, 1e-5);
+    }
+
     [Theory]
     [InlineData(1, 32, 16, 20)] // 32 channels: too few
     [InlineData(1, 64, 7, 7)]   // 4 tiles: too few; F(2,3): 16 tiles, too few
