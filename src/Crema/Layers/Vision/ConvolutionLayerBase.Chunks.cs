@@ -55,20 +55,20 @@ public abstract partial class ConvolutionLayerBase
     {
         int chunks = (_convOutShape[0] + rowsPerChunk - 1) / rowsPerChunk;
         int parts = _imageParts == 1 ? Math.Min(WorkerPool.Threads, chunks) : 1;
+        if (parts <= 1)
+        {
+            // On this thread only. With images in parallel parts, several threads are here at once: the layer's one
+            // ChunkWork is for the single part whose chunks the threads share.
+            ForwardChunks(input, weights, output, rowsPerChunk, 0, chunks, col, epilogue);
+            return;
+        }
         fixed (float* pin = input)
         fixed (float* pw = weights)
         fixed (float* pout = output)
         {
             var work = _chunkWork ??= new ChunkWork(this);
             work.Set(pin, input.Length, pw, weights.Length, pout, output.Length, rowsPerChunk, chunks, epilogue);
-            if (parts <= 1)
-            {
-                work.RunChunks(0, chunks, col);
-            }
-            else
-            {
-                WorkerPool.Run(parts, work);
-            }
+            WorkerPool.Run(parts, work);
             work.Set(null, 0, null, 0, null, 0, 0, 0, default);
         }
     }
@@ -114,7 +114,7 @@ public abstract partial class ConvolutionLayerBase
             (_inputLength, _weightsLength, _outputLength, _rowsPerChunk, _chunks) = (inputLength, weightsLength, outputLength, rowsPerChunk, chunks);
         }
 
-        public void RunChunks(int c0, int c1, Span<float> col) =>
+        private void RunChunks(int c0, int c1, Span<float> col) =>
             layer.ForwardChunks(new ReadOnlySpan<float>(_input, _inputLength), new ReadOnlySpan<float>(_weights, _weightsLength),
                 new Span<float>(_output, _outputLength), _rowsPerChunk, c0, c1, col, _epilogue);
 

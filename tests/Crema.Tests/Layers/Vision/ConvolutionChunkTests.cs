@@ -59,6 +59,39 @@ public class ConvolutionChunkTests
         }
     }
 
+    // Images in parallel parts, each part's chunks in turn on its own thread: the parts must not share chunk state (they
+    // once did: one part's pointers overwrote the other's). Repeated, since a race shows only sometimes.
+    [Fact]
+    public void ParallelParts_ChunkedForward_EveryImageRight_Repeatedly()
+    {
+        var c = Cases["first layer 7x7 s2"];
+        int[] shape = [8, .. c.Shape.Skip(1)];
+        int saved = Gemm.ThreadCount;
+        try
+        {
+            Gemm.ThreadCount = 2;
+            var bottom = new[] { TestBlobs.Gaussian(1701, 1f, shape) };
+            var top = new[] { new Blob() };
+            Rng.Seed(1701);
+            using var layer = new ConvolutionLayer(c.Param());
+            layer.SetUp(bottom, top);
+            Assert.True(layer.ChunkRows(1) > 0, "the case must take the chunked path");
+            var expected = ConvolutionReference.Convolve(bottom[0], c.Axis, layer.Blobs[0].Data.ToArray(), layer.Blobs[1].Data.ToArray(),
+                c.NumOutput, c.Group, c.Kernel, c.Pad, c.Stride, c.Dilation, out _);
+            for (int run = 0; run < 30; run++)
+            {
+                top[0].Data.Fill(float.NaN);
+                layer.Forward(bottom, top);
+                TestBlobs.AssertClose(expected, top[0].Data.ToArray(), 1e-3f);
+            }
+            GC.KeepAlive(bottom);
+        }
+        finally
+        {
+            Gemm.ThreadCount = saved;
+        }
+    }
+
     [Fact]
     public void SharedChunks_ComeInMultiplesOfTheThreadCountOrTheImageRunsWhole()
     {
