@@ -86,6 +86,31 @@ public class WinogradTests
         Assert.Contains(Direct(s, x, w, [], relu: false), v => v < 0);
     }
 
+    // The packed transformed weights give the plain path's result bit for bit: same GEMM kernels and order, on blocks under
+    // and over 96 tiles (where the plain path reads U in place, and where it repacks it), with groups and padded channels.
+    [Theory]
+    [InlineData(4, 1)]
+    [InlineData(2, 1)]
+    [InlineData(4, 3)]
+    [InlineData(2, 2)]
+    public void Forward_PackedWeights_EqualThePlainPath(int tile, int num)
+    {
+        var s = new WinogradShape(num, 40, 23, 19, 36, 2, 1, 1, tile);
+        var rng = new Random(12);
+        var x = Fill(rng, num * 40 * 23 * 19, 0f, 1f);
+        var w = Gaussian(rng, 36 * 20 * 9, 0.08f);
+        var bias = Gaussian(rng, 36, 0.1f);
+        var u = new float[Winograd.TransformedWeightsLength(36, 40, 2, tile)];
+        Winograd.TransformWeights(w, 36, 40, 2, u, tile);
+        var scratch = new float[Winograd.ScratchLength(s)];
+        var plain = new float[num * 36 * 23 * 19];
+        var packed = Enumerable.Repeat(float.NaN, plain.Length).ToArray();
+        Winograd.Forward(s, x, u, bias, true, 0.1f, plain, scratch);
+        Winograd.Forward(s, x, Winograd.PackTransformedWeights(u, s), bias, true, 0.1f, packed, scratch);
+        Assert.Equal(plain, packed);
+        Assert.Throws<ArgumentException>(() => Winograd.Forward(s, x, new PackedMatrix[3], bias, true, 0.1f, packed, scratch));
+    }
+
     [Theory]
     [InlineData(4)]
     [InlineData(2)]

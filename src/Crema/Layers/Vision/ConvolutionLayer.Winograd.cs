@@ -10,7 +10,9 @@ namespace Crema.Layers;
 // could land where an old one was), or after InvalidateInferenceCache (for code that rewrites the weights in place).
 public sealed partial class ConvolutionLayer
 {
+    // The transformed weights (kept only as the cache's flag: empty once packed) and their packed form, which Forward reads.
     private float[]? _winogradWeights;
+    private PackedMatrix[]? _winogradPacked;
     private unsafe float* _winogradSource;
     private int _winogradSourceLength;
     private int _winogradVersion;
@@ -18,7 +20,7 @@ public sealed partial class ConvolutionLayer
     private readonly float[] _winogradSamples = new float[16];
 
     /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
-    internal void InvalidateInferenceCache() => _winogradWeights = null;
+    internal void InvalidateInferenceCache() => (_winogradWeights, _winogradPacked) = (null, null);
 
     /// <summary>Benchmarks set this to time the im2col path of frozen layers against the Winograd one (the cache is kept).</summary>
     internal static bool WinogradDisabled { get; set; }
@@ -39,7 +41,7 @@ public sealed partial class ConvolutionLayer
     {
         if (!InferenceFrozen || Phase != Proto.Phase.Test)
         {
-            _winogradWeights = null;
+            (_winogradWeights, _winogradPacked) = (null, null);
         }
         else if (!WinogradDisabled && WinogradShapeFor(bottom[0]) is { } shape)
         {
@@ -121,7 +123,8 @@ public sealed partial class ConvolutionLayer
             {
                 var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups, shape.Tile)];
                 Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u, shape.Tile);
-                _winogradWeights = u;
+                _winogradPacked = Winograd.PackTransformedWeights(u, shape);
+                _winogradWeights = [];
                 _winogradTile = shape.Tile;
                 _winogradSource = source;
                 _winogradSourceLength = weights.Length;
@@ -137,7 +140,7 @@ public sealed partial class ConvolutionLayer
         {
             for (int i = 0; i < bottom.Count; i++)
             {
-                Winograd.Forward(shape, bottom[i].Data, _winogradWeights, ForwardBias, WinogradActivation, WinogradNegativeSlope,
+                Winograd.Forward(shape, bottom[i].Data, _winogradPacked!, ForwardBias, WinogradActivation, WinogradNegativeSlope,
                     top[i].Data, scratch);
             }
         }
