@@ -10,17 +10,13 @@ namespace Crema.Layers;
 // could land where an old one was), or after InvalidateInferenceCache (for code that rewrites the weights in place).
 public sealed partial class ConvolutionLayer
 {
-    // The transformed weights (kept only as the cache's flag: empty once packed) and their packed form, which Forward reads.
-    private float[]? _winogradWeights;
+    // The transformed weights, packed for the GEMM kernels (groups × points matrices).
     private PackedMatrix[]? _winogradPacked;
-    private unsafe float* _winogradSource;
-    private int _winogradSourceLength;
-    private int _winogradVersion;
+    private readonly FrozenWeightsKey _winogradKey = new();
     private int _winogradTile;
-    private readonly float[] _winogradSamples = new float[16];
 
     /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
-    internal void InvalidateInferenceCache() => (_winogradWeights, _winogradPacked) = (null, null);
+    internal void InvalidateInferenceCache() => _winogradPacked = null;
 
     /// <summary>Benchmarks set this to time the im2col path of frozen layers against the Winograd one (the cache is kept).</summary>
     internal static bool WinogradDisabled { get; set; }
@@ -32,16 +28,16 @@ public sealed partial class ConvolutionLayer
     internal static int ForcedWinogradTile { get; set; }
 
     /// <summary>True while transformed weights are cached, i.e. the last Forward took the Winograd path (for tests).</summary>
-    internal bool HasWinogradCache => _winogradWeights is not null;
+    internal bool HasWinogradCache => _winogradPacked is not null;
 
     /// <summary>The output tile of the cached transformed weights: 2 or 4, 0 when the last Forward took im2col (for tests).</summary>
-    internal int WinogradTile => _winogradWeights is null ? 0 : _winogradTile;
+    internal int WinogradTile => _winogradPacked is null ? 0 : _winogradTile;
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
         if (!InferenceFrozen || Phase != Proto.Phase.Test)
         {
-            (_winogradWeights, _winogradPacked) = (null, null);
+            _winogradPacked = null;
         }
         else if (!WinogradDisabled && WinogradShapeFor(bottom[0]) is { } shape)
         {
@@ -99,48 +95,23 @@ public sealed partial class ConvolutionLayer
     private bool WinogradActivation => HasFusedActivation;
     private float WinogradNegativeSlope => FusedNegativeSlope;
 
-    private static int SampleIndex(int i, int length) => (int)((long)length * ((2 * i) + 1) / 32);
-
-    private bool SamplesMatch(ReadOnlySpan<float> weights)
-    {
-        for (int i = 0; i < _winogradSamples.Length; i++)
-        {
-            if (BitConverter.SingleToInt32Bits(weights[SampleIndex(i, weights.Length)]) != BitConverter.SingleToInt32Bits(_winogradSamples[i]))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private unsafe void ForwardWinograd(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, WinogradShape shape)
+    private void ForwardWinograd(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top, WinogradShape shape)
     {
         var weights = ForwardWeights;
-        fixed (float* source = weights)
+        if (_winogradPacked is null || _winogradTile != shape.Tile || !_winogradKey.Matches(weights, ForwardWeightsVersion))
         {
-            if (_winogradWeights is null || _winogradTile != shape.Tile || source != _winogradSource
-                || weights.Length != _winogradSourceLength || _winogradVersion != ForwardWeightsVersion || !SamplesMatch(weights))
-            {
-                var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups, shape.Tile)];
-                Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u, shape.Tile);
-                _winogradPacked = Winograd.PackTransformedWeights(u, shape);
-                _winogradWeights = [];
-                _winogradTile = shape.Tile;
-                _winogradSource = source;
-                _winogradSourceLength = weights.Length;
-                _winogradVersion = ForwardWeightsVersion;
-                for (int i = 0; i < _winogradSamples.Length; i++)
-                {
-                    _winogradSamples[i] = weights[SampleIndex(i, weights.Length)];
-                }
-            }
+            var u = new float[Winograd.TransformedWeightsLength(shape.OutChannels, shape.Channels, shape.Groups, shape.Tile)];
+            Winograd.TransformWeights(weights, shape.OutChannels, shape.Channels, shape.Groups, u, shape.Tile);
+            _winogradPacked = Winograd.PackTransformedWeights(u, shape);
+            _winogradTile = shape.Tile;
+            _winogradKey.Capture(weights, ForwardWeightsVersion);
         }
         var scratch = ScratchPool.Shared.Rent((int)Winograd.ScratchLength(shape));
         try
         {
             for (int i = 0; i < bottom.Count; i++)
             {
-                Winograd.Forward(shape, bottom[i].Data, _winogradPacked!, ForwardBias, WinogradActivation, WinogradNegativeSlope,
+                Winograd.Forward(shape, bottom[i].Data, _winogradPacked, ForwardBias, WinogradActivation, WinogradNegativeSlope,
                     top[i].Data, scratch);
             }
         }
