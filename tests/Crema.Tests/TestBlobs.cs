@@ -3,9 +3,22 @@ namespace Crema.Tests;
 /// <summary>Seeded blobs and tolerant comparisons shared by the tests.</summary>
 internal static class TestBlobs
 {
+    // A blob's native memory is freed by its finalizer once the blob is unreachable, even while a Span over it is still
+    // being read: `TestBlobs.Gaussian(...).Data.ToArray()` leaves the blob unreachable during the copy (GC pressure from
+    // parallel test classes once gave an AccessViolation and sums of 1e17). The last 256 blobs made here stay referenced,
+    // so such one-expression uses are safe without a GC.KeepAlive at each of the ~45 call sites.
+    private static readonly Blob?[] s_recent = new Blob?[256];
+    private static int s_next;
+
+    private static Blob Keep(Blob blob)
+    {
+        s_recent[Interlocked.Increment(ref s_next) & (s_recent.Length - 1)] = blob;
+        return blob;
+    }
+
     public static Blob Gaussian(int seed, float std, params int[] shape)
     {
-        var blob = new Blob(shape);
+        var blob = Keep(new Blob(shape));
         var random = new Random(seed);
         var data = blob.Data;
         for (int i = 0; i < data.Length; i++)
@@ -19,7 +32,7 @@ internal static class TestBlobs
 
     public static Blob Uniform(int seed, float min, float max, params int[] shape)
     {
-        var blob = new Blob(shape);
+        var blob = Keep(new Blob(shape));
         var random = new Random(seed);
         var data = blob.Data;
         for (int i = 0; i < data.Length; i++)
@@ -31,7 +44,7 @@ internal static class TestBlobs
 
     public static Blob FromValues(int[] shape, params float[] values)
     {
-        var blob = new Blob(shape);
+        var blob = Keep(new Blob(shape));
         values.CopyTo(blob.Data);
         return blob;
     }
