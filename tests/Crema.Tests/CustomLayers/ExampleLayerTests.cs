@@ -44,7 +44,9 @@ public class ExampleLayerTests(ITestOutputHelper output)
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         double passNs = watch.Elapsed.TotalNanoseconds / Iterations;
         output.WriteLine($"Reshape (shapes unchanged): {reshapeNs:F0} ns; Forward+Backward (64 x 1): {passNs:F0} ns; allocated: {allocated} bytes");
-        Assert.Equal(0, allocated);
+        // Any allocation per call would cost at least 24 bytes × 10,000 iterations; a one-off of a few KB (seen once in a CI
+        // run under parallel test load: 3,344 bytes, runtime-internal, not reproducible) is not a per-call allocation.
+        Assert.True(allocated < Iterations, $"{allocated} bytes allocated over {Iterations} iterations: the steady state allocates per call");
     }
 
     private static Layer Load(string name, string module, string layer, string paramStr = "") =>
