@@ -111,6 +111,9 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>Floats per vector of this process's micro-kernel (16, 8 or 4): C's columns are computed in whole vectors.</summary>
+    internal static int VectorStep => StepOf(s_kind);
+
     private static int StepOf(KernelKind kind) => kind switch
     {
         KernelKind.V512 => Kernel512.Step,

@@ -66,8 +66,9 @@ public sealed class InnerProductLayer(LayerParameter param) : Layer(param)
         top[0].Reshape(_topShape);
     }
 
-    // Frozen for inference (TEST), from this many rows on the weights are packed once for the GEMM kernels: CaffeNet fc6 at
-    // batch 10, 11.4 -> 6.8 ms (`Crema.Benchmarks smallm-table`, Zen 5, 2 threads); at 1–2 rows the unpacked stream wins.
+    // Frozen for inference (TEST), from this many rows on the weights are packed once for the GEMM kernels (`Crema.Benchmarks
+    // smallm-table`, Zen 5, 2 threads, CaffeNet fc6): 3 rows 8.95 -> 6.33 ms, 10 rows 11.4 -> 6.8 ms; at 1–2 rows the
+    // unpacked stream is as fast or faster (2 rows: 6.58 vs 6.70 ms).
     private const int PackedMinRows = 3;
     private PackedMatrix? _packedWeights;
     private readonly FrozenWeightsKey _packedKey = new();

@@ -17,9 +17,9 @@ public sealed partial class ConvolutionLayer
     /// <summary>True while Wᵀ is cached packed, i.e. the last Forward took the transposed 1×1 path (for tests).</summary>
     internal bool HasTransposedWeights => _transposedWeights is not null;
 
-    // The transposed GEMM wastes fewer lanes: positions padded to 6-row slivers against positions padded to the 16-float
-    // vectors of the plain one (AVX-512; 8 with AVX2), by at least 5 %; 2-D, one group, few positions (the transposes
-    // around it are then cheap).
+    // The transposed GEMM wastes fewer lanes: positions padded to 6-row slivers against positions padded to the plain one's
+    // vectors (16 floats with AVX-512, 8 with AVX2, 4 portable), by at least 5 %; 2-D, one group, few positions (the
+    // transposes around it are then cheap). Also drops the packed Wᵀ when the layer stops taking this path.
     private bool UseTransposed(int positions)
     {
         if (!InferenceFrozen || Phase != Proto.Phase.Test || !Geometry.Is1x1 || Geometry.NumSpatialAxes != 2 || Geometry.ChannelAxis != 1
@@ -29,7 +29,7 @@ public sealed partial class ConvolutionLayer
             _transposedWeights = null;
             return false;
         }
-        int step = Gemm.Path == "Vector512" ? 16 : 8;
+        int step = Gemm.VectorStep;
         double plain = positions / (double)((positions + step - 1) / step * step);
         double transposed = positions / (double)((positions + 5) / 6 * 6);
         if (transposed < plain + 0.05)

@@ -15,8 +15,8 @@ public sealed partial class ConvolutionLayer
     private readonly FrozenWeightsKey _winogradKey = new();
     private int _winogradTile;
 
-    /// <summary>Drops weight-derived caches (the Winograd-transformed weights); call after changing the forward weights in place.</summary>
-    internal void InvalidateInferenceCache() => _winogradPacked = null;
+    /// <summary>Drops weight-derived caches (Winograd-transformed and transposed packed weights); call after changing the forward weights in place.</summary>
+    internal void InvalidateInferenceCache() => (_winogradPacked, _transposedWeights) = (null, null);
 
     /// <summary>Benchmarks set this to time the im2col path of frozen layers against the Winograd one (the cache is kept).</summary>
     internal static bool WinogradDisabled { get; set; }

@@ -77,11 +77,7 @@ public class ConvolutionWinogradTests
     [Fact]
     public void Train_AndUnfrozen_NeverTakeTheFastPath()
     {
-        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
-        var top = new[] { new Blob() };
-        var layer = Layer(16, 1, 1, true, 0.1f);
-        layer.SetUp(bottom, top);
-        layer.InferenceFrozen = true;
+        var (layer, bottom, top) = FrozenLayer();
         layer.Phase = Phase.Train;
         layer.Forward(bottom, top);
         Assert.False(layer.HasWinogradCache);
@@ -96,11 +92,7 @@ public class ConvolutionWinogradTests
     [Fact]
     public void InvalidateInferenceCache_PicksUpWeightsChangedInPlace()
     {
-        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
-        var top = new[] { new Blob() };
-        var layer = Layer(16, 1, 1, true, 0.1f);
-        layer.SetUp(bottom, top);
-        layer.InferenceFrozen = true;
+        var (layer, bottom, top) = FrozenLayer();
         layer.Forward(bottom, top);
         layer.Blobs[0].ScaleData(2f);
         layer.InvalidateInferenceCache();
@@ -114,11 +106,7 @@ public class ConvolutionWinogradTests
     [Fact]
     public void WeightsRescaledInPlace_AreNoticedWithoutInvalidation()
     {
-        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
-        var top = new[] { new Blob() };
-        var layer = Layer(16, 1, 1, true, 0.1f);
-        layer.SetUp(bottom, top);
-        layer.InferenceFrozen = true;
+        var (layer, bottom, top) = FrozenLayer();
         layer.Forward(bottom, top);
         var before = top[0].Data.ToArray();
         layer.Blobs[0].ScaleData(-1f); // same buffer, every sampled value changes sign
@@ -143,6 +131,17 @@ public class ConvolutionWinogradTests
         layer.InferenceFrozen = true;
         layer.Forward(bottom, top);
         Assert.False(layer.HasWinogradCache);
+    }
+
+    // 48 → 16 channels on 16×20 (Winograd), set up and frozen, not yet run.
+    private static (ConvolutionLayer Layer, Blob[] Bottom, Blob[] Top) FrozenLayer()
+    {
+        var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, 1, 48, 16, 20) };
+        var top = new[] { new Blob() };
+        var layer = Layer(16, 1, 1, true, 0.1f);
+        layer.SetUp(bottom, top);
+        layer.InferenceFrozen = true;
+        return (layer, bottom, top);
     }
 
     private static ConvolutionLayer Layer(int numOutput, int pad, int group, bool bias, float std)
