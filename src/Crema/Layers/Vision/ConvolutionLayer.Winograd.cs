@@ -75,9 +75,11 @@ public sealed partial class ConvolutionLayer
     // 0.3×): the tile transforms, linear in channels, weigh against GEMMs quadratic in them, and F(2,3) transforms more
     // points per output (4 against 2.25). Fewer than 20 F(4,3) tiles per group lose or break even (ResNet res5 at batch
     // 1, 4 tiles: 0.4–0.6×; 14×14 layers at batch 1, 16 tiles: 0.6–1.3×): each of the 36 transformed weight matrices is
-    // read for too few rows. There F(2,3), with 3× the tiles and 16/36 of the weights to read, wins from 40 tiles (14×14
-    // at batch 1, 49 tiles: ResNet res4 and VGG conv5 1.3–1.6×) but not at 16 (res5 at batch 1: 0.4–0.8×). Where both
-    // have enough tiles F(4,3) wins or ties (its GEMMs do 36/64 of F(2,3)'s multiplies).
+    // read for too few rows. There F(2,3), with 3× the tiles and 16/36 of the weights to read, wins from 16 tiles: 14×14
+    // at batch 1 (49 tiles: ResNet res4 and VGG conv5 1.3–1.6×) and, since its weights are packed once, 7×7 at batch 1
+    // (16 tiles: ResNet-50 res5, 512 channels, 1.5–1.7× with AVX-512, 1.4× with AVX2 in `winograd-table`; in the net
+    // 1.9 -> 1.05 ms per layer; GoogLeNet inception_5b/3x3 0.57 -> 0.40 ms). Where both have enough tiles F(4,3) wins or
+    // ties (its GEMMs do 36/64 of F(2,3)'s multiplies).
     private static int FasterTile(in WinogradShape s)
     {
         if (s.Channels / s.Groups < 48 || s.OutChannels / s.Groups < 16)
@@ -88,7 +90,7 @@ public sealed partial class ConvolutionLayer
         {
             return 4;
         }
-        return (long)s.Num * ((s.OutHeight + 1) / 2) * ((s.OutWidth + 1) / 2) >= 40 ? 2 : 0;
+        return (long)s.Num * ((s.OutHeight + 1) / 2) * ((s.OutWidth + 1) / 2) >= 16 ? 2 : 0;
     }
 
     // The activation Net.OptimizeForInference fused into this layer (the skipped ReLU layer's), applied in the output step.
