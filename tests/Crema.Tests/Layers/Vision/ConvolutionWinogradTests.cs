@@ -19,6 +19,8 @@ public class ConvolutionWinogradTests
         { [1, 64, 14, 14], 64, 1, 1, true, 2 },   // 16 F(4,3) tiles, 49 F(2,3) tiles: ResNet res4 / VGG conv5 at batch 1
         { [1, 96, 13, 13], 64, 1, 2, true, 2 },   // groups, odd size
         { [1, 50, 12, 12], 20, 2, 1, false, 2 },  // pad 2, channels and outputs not multiples of 16, no bias
+        { [1, 64, 7, 7], 64, 1, 1, true, 2 },     // 4 F(4,3) tiles, 16 F(2,3) tiles: ResNet res5 at batch 1
+        { [4, 64, 5, 5], 16, 1, 1, true, 2 },     // 4 images × 4 F(4,3) tiles = 16, too few; F(2,3): 4 × 9 = 36
     };
 
     [Theory]
@@ -120,8 +122,8 @@ public class ConvolutionWinogradTests
 
     [Theory]
     [InlineData(1, 32, 16, 20)] // 32 channels: too few
-    [InlineData(1, 64, 7, 7)]   // 4 tiles: too few; F(2,3): 16 tiles, too few
-    [InlineData(4, 64, 5, 5)]   // 4 images × 4 tiles = 16: too few; F(2,3): 4 × 9 = 36, too few
+    [InlineData(1, 64, 6, 6)]   // 4 tiles: too few; F(2,3): 9 tiles, too few
+    [InlineData(1, 64, 5, 5)]   // F(2,3): 9 tiles, too few
     public void ShapesMeasuredSlower_KeepIm2Col(int num, int channels, int height, int width)
     {
         var bottom = new[] { TestBlobs.Uniform(1701, 0f, 1f, num, channels, height, width) };
