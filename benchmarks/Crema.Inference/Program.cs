@@ -276,7 +276,7 @@ internal static class Program
         Crema.Kernels.Gemm.ThreadCount = threads;
         using var net = new Net(ProtoFiles.ReadNetText(prototxt), Phase.Test, dir);
         net.CopyTrainedLayersFrom(caffemodel);
-        net.OptimizeForInference();
+        net.OptimizeForInference(Crema.Nets.InferenceBlobs.OutputsOnly);
         var data = net.InputBlobs[0];
         input.CopyTo(data.Data);
         var output = net.OutputBlobs[^1];

@@ -9,7 +9,7 @@ namespace Crema.Cli.Commands;
 /// <summary>
 /// `crema time -model M [-iterations N] [-weights W] [-forward_only [-no_optimize]] [-input noise|zeros]`: Caffe's layer-by-layer
 /// forward/backward timing, with medians beside the means. Forward-only at TEST times the net as deployed: after
-/// Net.OptimizeForInference (folded and fused layers show 0 ms), unless -no_optimize.
+/// Net.OptimizeForInference(InferenceBlobs.OutputsOnly) (folded and fused layers show 0 ms), unless -no_optimize.
 /// </summary>
 internal static class TimeCommand
 {
@@ -26,7 +26,7 @@ internal static class TimeCommand
         var forwardOnly = new Option<bool>("--forward_only") { Description = "Time forward passes only (Caffe's time always runs backward too)." };
         var noOptimize = new Option<bool>("--no_optimize")
         {
-            Description = "With -forward_only at TEST: time the net as written, without OptimizeForInference (BatchNorm/Scale folding, ReLU fusion).",
+            Description = "With -forward_only at TEST: time the net as written, without OptimizeForInference (BatchNorm/Scale folding, ReLU and residual-sum fusion).",
         };
         var input = new Option<string>("--input")
         {
@@ -63,7 +63,7 @@ internal static class TimeCommand
             }
             if (r.GetValue(forwardOnly) && net.Phase == Phase.Test && !r.GetValue(noOptimize))
             {
-                net.OptimizeForInference();
+                net.OptimizeForInference(InferenceBlobs.OutputsOnly);
             }
             Run(net, iters, r.GetValue(forwardOnly));
             return 0;

@@ -38,3 +38,32 @@ internal interface IInferenceFusionTarget
     /// <summary>Drops every fold and fusion: Forward computes the layer's own function from its blobs again.</summary>
     void ClearInferenceFusion();
 }
+
+/// <summary>
+/// A layer whose forward here is y = x₀ + x₁ over two bottoms of one shape, then its fused activation if any (an Eltwise
+/// SUM with unit coefficients: a residual connection).
+/// </summary>
+internal interface IResidualSum
+{
+    bool IsUnitSumOfTwo { get; }
+
+    /// <summary>The leaky ReLU fused into this sum, or null.</summary>
+    float? FusedActivationSlope { get; }
+}
+
+/// <summary>
+/// A layer that can, at inference, compute the residual sum its single top feeds: act(its own output + residual) written
+/// into the sum's top, its own top left unwritten.
+/// </summary>
+internal interface IResidualFusionTarget
+{
+    /// <summary>Whether this layer, as it stands (no activation fused into it), can take a residual sum over.</summary>
+    bool CanFuseResidual { get; }
+
+    /// <summary>
+    /// Forward from now on writes act(own output + <paramref name="residual"/>) into <paramref name="output"/> (reshaped like
+    /// its own top) instead of its own top; act is the leaky ReLU of slope <paramref name="activationSlope"/>, or none.
+    /// Undone by <see cref="IInferenceFusionTarget.ClearInferenceFusion"/>.
+    /// </summary>
+    void FuseResidual(Blob residual, Blob output, float? activationSlope);
+}

@@ -19,9 +19,12 @@ public sealed partial class Net
     /// from them now, so call this again after changing weights (CopyTrainedLayersFrom, editing Params). Afterwards the
     /// net has no Backward. A partial Forward(start, end) that stops between a Convolution and a layer fused into it
     /// leaves the fused result in the shared blob. Each folded convolution holds its own weight copy (memory: its weights once more).
+    /// With <see cref="InferenceBlobs.OutputsOnly"/>, residual sums are fused into the convolutions feeding them as well,
+    /// and those convolutions' own tops are then left unwritten (see <see cref="InferenceBlobs"/>).
     /// </summary>
+    /// <param name="blobs">Which blobs must keep the unoptimised net's values.</param>
     /// <exception cref="CremaException">The net was not built for the TEST phase.</exception>
-    public void OptimizeForInference()
+    public void OptimizeForInference(InferenceBlobs blobs = InferenceBlobs.KeepAll)
     {
         if (Phase != Phase.Test)
         {
@@ -87,6 +90,10 @@ public sealed partial class Net
                 string key = $"{_layers[j].Type} into {_layers[i].Type}";
                 counts[key] = counts.GetValueOrDefault(key) + 1;
             }
+        }
+        if (blobs == InferenceBlobs.OutputsOnly)
+        {
+            FuseResidualSums(counts);
         }
         int skipped = counts.Values.Sum();
         string what = skipped == 0 ? "nothing to fold or fuse" : string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")));

@@ -69,6 +69,77 @@ public sealed unsafe class GemmEpilogueTests
         Assert.True(expected.AsSpan().SequenceEqual(actual));
     }
 
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void SgemmWithEpilogue_Residual_EqualsBiasPassThenEltwiseSum(bool bias, bool activation, float slope)
+    {
+        // The unfused net: the convolution's bias pass, then Eltwise SUM (y = 1·r, then y += 1·c), then the ReLU.
+        (int M, int N, int K)[] shapes = [(1, 1, 1), (1, 17, 3), (7, 65, 30), (13, 49, 257), (64, 196, 300), (200, 169, 513)];
+        var rng = new Random(1704);
+        int saved = Gemm.ThreadCount;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Gemm.ThreadCount = threads;
+                foreach (var (m, n, k) in shapes)
+                {
+                    float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n), rowBias = GemmTests.Fill(rng, m);
+                    float[] residual = GemmTests.Fill(rng, m * n);
+                    float[] expected = new float[m * n], actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
+                    Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, expected);
+                    SeparatePass(expected, m, n, n, bias ? rowBias : null, activation: false, 0f);
+                    var sum = new float[m * n];
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(residual, 1f, sum);
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(expected, 1f, sum, sum);
+                    if (activation)
+                    {
+                        FusedActivations.BiasLeakyRelu(sum, 0f, sum, slope);
+                    }
+                    fixed (float* pb = rowBias)
+                    fixed (float* pc = actual)
+                    fixed (float* pr = residual)
+                    {
+                        Gemm.SgemmWithEpilogue(m, n, k, a, b, actual, new GemmEpilogue(bias ? pb : null, activation, slope, pc, pr));
+                    }
+                    Assert.True(sum.AsSpan().SequenceEqual(actual), $"{m}x{n}x{k}, {threads} threads");
+                }
+            }
+        }
+        finally
+        {
+            Gemm.ThreadCount = saved;
+        }
+    }
+
+    [Fact]
+    public void Residual_ColumnBlockOfAGroup_ReadsItsOwnPart()
+    {
+        // Rows 5.. (a group) of a 70-wide output, columns 11..48 (a chunk): the residual is read at the same positions.
+        const int m = 20, n = 37, k = 40, ldc = 70, col0 = 11, row0 = 5;
+        var rng = new Random(1705);
+        float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n);
+        float[] output = GemmTests.Fill(rng, (m + row0) * ldc), residual = GemmTests.Fill(rng, (m + row0) * ldc);
+        float[] expected = (float[])output.Clone();
+        var block = new float[m * n];
+        Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, block);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                int at = ((row0 + i) * ldc) + col0 + j;
+                expected[at] = block[(i * n) + j] + residual[at];
+            }
+        }
+        fixed (float* pout = output)
+        fixed (float* pres = residual)
+        {
+            var epilogue = new GemmEpilogue(null, false, 0f, pout, pres).FromRow(row0);
+            Gemm.SgemmIntoColumns(m, n, k, a, b, output.AsSpan((row0 * ldc) + col0), ldc, epilogue);
+        }
+        Assert.True(expected.AsSpan().SequenceEqual(output));
+    }
+
     [Fact]
     public void InactiveEpilogue_IsPlainSgemm()
     {

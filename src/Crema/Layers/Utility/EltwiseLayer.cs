@@ -6,7 +6,7 @@ namespace Crema.Layers;
 
 /// <summary>Element-wise y = Π xᵢ (PROD), Σ cᵢ·xᵢ (SUM, coeff default 1) or max xᵢ (MAX, remembering which bottom won).</summary>
 [LayerType("Eltwise")]
-public sealed class EltwiseLayer : Layer, IInferenceFusionTarget
+public sealed class EltwiseLayer : Layer, IInferenceFusionTarget, IResidualSum
 {
     private Op _op;
     private float[] _coeffs = [];
@@ -130,6 +130,11 @@ public sealed class EltwiseLayer : Layer, IInferenceFusionTarget
     }
 
     void IInferenceFusionTarget.ClearInferenceFusion() => _fusedActivation = false;
+
+    // Caffe's bottoms·coefficients are summed in order; with two bottoms and unit coefficients that is x₀ + x₁ exactly.
+    bool IResidualSum.IsUnitSumOfTwo => _op == Op.Sum && _coeffs.Length == 2 && _coeffs[0] == 1f && _coeffs[1] == 1f;
+
+    float? IResidualSum.FusedActivationSlope => _fusedActivation ? _fusedNegativeSlope : null;
 
     protected override void BackwardCore(IReadOnlyList<Blob> top, IReadOnlyList<bool> propagateDown, IReadOnlyList<Blob> bottom)
     {

@@ -41,7 +41,8 @@ public sealed partial class ConvolutionLayer
     }
 
     // One image: top (outputs, positions) from bottom (channels, spatial); col holds one image's im2col (unused for 1×1).
-    private void ForwardTransposed(ReadOnlySpan<float> bottomImage, Span<float> topImage, int positions, Span<float> col)
+    // residual: the fused residual sum's image, or empty.
+    private void ForwardTransposed(ReadOnlySpan<float> bottomImage, Span<float> topImage, int positions, Span<float> col, ReadOnlySpan<float> residual)
     {
         var weights = ForwardWeights;
         int outputs = Blobs[0].ShapeAt(0), channels = weights.Length / outputs;
@@ -67,16 +68,18 @@ public sealed partial class ConvolutionLayer
         {
             ScratchPool.Shared.Return(yT);
         }
-        ApplyEpilogue(topImage, outputs, positions);
+        ApplyEpilogue(topImage, outputs, positions, residual);
     }
 
-    private unsafe void ApplyEpilogue(Span<float> topImage, int outputs, int positions)
+    private unsafe void ApplyEpilogue(Span<float> topImage, int outputs, int positions, ReadOnlySpan<float> residual)
     {
         var bias = ForwardBias;
         fixed (float* pbias = bias)
         fixed (float* ptop = topImage)
+        fixed (float* pres = residual)
         {
-            new GemmEpilogue(bias.IsEmpty ? null : pbias, HasFusedActivation, FusedNegativeSlope).Apply(ptop, positions, 0, outputs, positions);
+            new GemmEpilogue(bias.IsEmpty ? null : pbias, HasFusedActivation, FusedNegativeSlope, ptop, residual.IsEmpty ? null : pres)
+                .Apply(ptop, positions, 0, outputs, positions);
         }
     }
 }

@@ -35,6 +35,7 @@ public sealed partial class ConvolutionLayer
 
     protected override void ForwardCore(IReadOnlyList<Blob> bottom, IReadOnlyList<Blob> top)
     {
+        top = ForwardTops(top);
         if (!InferenceFrozen || Phase != Proto.Phase.Test)
         {
             _winogradPacked = null;
@@ -93,6 +94,20 @@ public sealed partial class ConvolutionLayer
         return (long)s.Num * ((s.OutHeight + 1) / 2) * ((s.OutWidth + 1) / 2) >= 16 ? 2 : 0;
     }
 
+    // y = act(y + residual), image by image, as the fused Eltwise SUM (and its activation) would compute it.
+    private unsafe void AddResidual(Span<float> y)
+    {
+        for (int n = 0; n < Num; n++)
+        {
+            var image = y.Slice(n * TopDim, TopDim);
+            fixed (float* pimage = image)
+            fixed (float* pres = ResidualImage(n))
+            {
+                new GemmEpilogue(null, WinogradActivation, WinogradNegativeSlope, pimage, pres).Apply(pimage, TopDim, 0, 1, TopDim);
+            }
+        }
+    }
+
     // The activation Net.OptimizeForInference fused into this layer (the skipped ReLU layer's), applied in the output step.
     private bool WinogradActivation => HasFusedActivation;
     private float WinogradNegativeSlope => FusedNegativeSlope;
@@ -113,8 +128,13 @@ public sealed partial class ConvolutionLayer
         {
             for (int i = 0; i < bottom.Count; i++)
             {
-                Winograd.Forward(shape, bottom[i].Data, _winogradPacked, ForwardBias, WinogradActivation, WinogradNegativeSlope,
+                // A fused residual sum goes after the bias, before the activation: a pass of its own here.
+                Winograd.Forward(shape, bottom[i].Data, _winogradPacked, ForwardBias, WinogradActivation && !HasFusedResidual, WinogradNegativeSlope,
                     top[i].Data, scratch);
+                if (HasFusedResidual)
+                {
+                    AddResidual(top[i].Data);
+                }
             }
         }
         finally

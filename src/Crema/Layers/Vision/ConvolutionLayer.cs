@@ -26,10 +26,10 @@ public sealed partial class ConvolutionLayer(LayerParameter param) : Convolution
             var image = topData.Slice(n * TopDim, TopDim);
             if (transposed)
             {
-                ForwardTransposed(bottomData.Slice(n * BottomDim, BottomDim), image, positions, col);
+                ForwardTransposed(bottomData.Slice(n * BottomDim, BottomDim), image, positions, col, ResidualImage(n));
                 continue;
             }
-            ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col, epilogue: true);
+            ForwardGemm(bottomData.Slice(n * BottomDim, BottomDim), weights, image, col, epilogue: true, residual: ResidualImage(n));
         }
     }
 

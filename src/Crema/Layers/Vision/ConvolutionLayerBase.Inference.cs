@@ -4,15 +4,20 @@ namespace Crema.Layers;
 
 /// <summary>
 /// Inference-only state of a convolution (set by Net.OptimizeForInference in TEST): private weight and bias copies with a
-/// following per-channel affine map (BatchNorm, Scale) folded in, and a leaky ReLU fused into the bias pass.
+/// following per-channel affine map (BatchNorm, Scale) folded in, a leaky ReLU fused into the bias pass, and the residual
+/// sum (Eltwise SUM) the top feeds, computed into the sum's top.
 /// </summary>
-public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
+public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget, IResidualFusionTarget
 {
     // Folded copies: weights (num_output, C/group, kernel…) row o times scale[o]; bias (num_output) = b·scale + shift.
     private float[]? _foldedWeights;
     private float[]? _foldedBias;
     private bool _fusedActivation;
     private float _fusedNegativeSlope;
+    // The fused residual sum: Forward writes act(output + _residual) into _residualOutput (the sum's top), not its own top.
+    private Blob? _residual;
+    private Blob? _residualOutput;
+    private Blob[] _residualTops = [];
 
     /// <summary>
     /// Changes on every Net.OptimizeForInference (a fold made or dropped, or blobs edited since), so caches derived from
@@ -57,6 +62,48 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
         ForwardWeightsVersion++;
     }
 
+    bool IResidualFusionTarget.CanFuseResidual => !ReverseDimensions && !_fusedActivation && _residual is null;
+
+    void IResidualFusionTarget.FuseResidual(Blob residual, Blob output, float? activationSlope)
+    {
+        if (ReverseDimensions || _fusedActivation)
+        {
+            throw Error("cannot take over a residual sum: the layer is a deconvolution or already applies an activation");
+        }
+        _residual = residual;
+        _residualOutput = output;
+        _residualTops = [output];
+        if (activationSlope is float slope)
+        {
+            _fusedActivation = true;
+            _fusedNegativeSlope = slope;
+        }
+    }
+
+    /// <summary>
+    /// The tops Forward writes: <paramref name="top"/>, or with a fused residual sum the sum's top, reshaped like top[0]
+    /// (after checking the residual has that shape too).
+    /// </summary>
+    private protected IReadOnlyList<Blob> ForwardTops(IReadOnlyList<Blob> top)
+    {
+        if (_residualOutput is null || _residual is null)
+        {
+            return top;
+        }
+        if (!_residual.ShapeEquals(top[0]))
+        {
+            throw Error($"the fused residual sum's other bottom has shape ({string.Join(", ", _residual.Shape)}), this layer's top ({string.Join(", ", top[0].Shape)}); reshaping a net after OptimizeForInference must keep them equal");
+        }
+        _residualOutput.ReshapeLike(top[0]);
+        return _residualTops;
+    }
+
+    /// <summary>Image n of the fused residual (laid out as one image of the top), or empty without one.</summary>
+    private protected ReadOnlySpan<float> ResidualImage(int n) => _residual is null ? default : _residual.Data.Slice(n * TopDim, TopDim);
+
+    /// <summary>Whether a residual sum was fused into this layer.</summary>
+    private protected bool HasFusedResidual => _residual is not null;
+
     void IInferenceFusionTarget.FuseActivation(float negativeSlope)
     {
         _fusedActivation = true;
@@ -71,5 +118,6 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget
         _foldedWeights = null;
         _foldedBias = null;
         _fusedActivation = false;
+        (_residual, _residualOutput, _residualTops) = (null, null, []);
     }
 }

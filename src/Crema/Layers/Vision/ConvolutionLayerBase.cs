@@ -172,13 +172,16 @@ public abstract partial class ConvolutionLayerBase : Layer
     // output: (conv out channels, conv out spatial) = W · im2col(input), per group; with epilogue, then + ForwardBias and the
     // fused activation, applied by the GEMM to each tile while it is in cache (the same float operations as a pass of its own).
     // skipIm2Col: the column buffer already holds im2col(input) (single group only: it holds one group).
+    // residual: with epilogue, an image added after the bias, before the activation (a fused residual sum; empty for none).
     private protected unsafe void ForwardGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output, Span<float> colBuffer,
-        bool skipIm2Col = false, bool epilogue = false)
+        bool skipIm2Col = false, bool epilogue = false, ReadOnlySpan<float> residual = default)
     {
         ReadOnlySpan<float> bias = epilogue ? ForwardBias : default;
         fixed (float* pbias = bias)
+        fixed (float* pout = output)
+        fixed (float* pres = residual)
         {
-            var epi = epilogue ? new GemmEpilogue(bias.IsEmpty ? null : pbias, HasFusedActivation, FusedNegativeSlope) : default;
+            var epi = epilogue ? new GemmEpilogue(bias.IsEmpty ? null : pbias, HasFusedActivation, FusedNegativeSlope, pout, residual.IsEmpty ? null : pres) : default;
             int rowsPerChunk = skipIm2Col ? 0 : ChunkRows(_imageParts == 1 ? WorkerPool.Threads : 1);
             if (rowsPerChunk > 0)
             {
