@@ -74,7 +74,9 @@ public sealed partial class ConvolutionLayer
     // F(4,3) beat im2col 1.3–2.8× from 48 input channels per group up. Fewer channels lose with either tile (SqueezeNet
     // fire2–fire5 expand3x3, 16–32 channels, at batch 10: F(4,3) 0.36–0.92×, F(2,3) 0.4–0.7×; VGG conv1_1, 3 channels:
     // 0.3×): the tile transforms, linear in channels, weigh against GEMMs quadratic in them, and F(2,3) transforms more
-    // points per output (4 against 2.25). Fewer than 20 F(4,3) tiles per group lose or break even (ResNet res5 at batch
+    // points per output (4 against 2.25). At batch 1, where im2col's GEMM is split across the threads too, 32 channels
+    // win with F(4,3): SqueezeNet fire4/fire5 expand3x3 1.1–1.4× in `winograd-table`, in the net 1.27 -> 0.96 ms and
+    // 0.35 -> 0.22 ms (AVX2: 1.32 -> 1.07, 0.35 -> 0.22); 16 channels (fire2/3) only tie (1.08×) and stay on im2col. Fewer than 20 F(4,3) tiles per group lose or break even (ResNet res5 at batch
     // 1, 4 tiles: 0.4–0.6×; 14×14 layers at batch 1, 16 tiles: 0.6–1.3×): each of the 36 transformed weight matrices is
     // read for too few rows. There F(2,3), with 3× the tiles and 16/36 of the weights to read, wins from 16 tiles: 14×14
     // at batch 1 (49 tiles: ResNet res4 and VGG conv5 1.3–1.6×) and, since its weights are packed once, 7×7 at batch 1
@@ -83,7 +85,7 @@ public sealed partial class ConvolutionLayer
     // ties (its GEMMs do 36/64 of F(2,3)'s multiplies).
     private static int FasterTile(in WinogradShape s)
     {
-        if (s.Channels / s.Groups < 48 || s.OutChannels / s.Groups < 16)
+        if (s.Channels / s.Groups < (s.Num == 1 ? 32 : 48) || s.OutChannels / s.Groups < 16)
         {
             return 0;
         }

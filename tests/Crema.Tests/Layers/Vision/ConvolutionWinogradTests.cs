@@ -21,6 +21,7 @@ public class ConvolutionWinogradTests
         { [1, 50, 12, 12], 20, 2, 1, false, 2 },  // pad 2, channels and outputs not multiples of 16, no bias
         { [1, 64, 7, 7], 64, 1, 1, true, 2 },     // 4 F(4,3) tiles, 16 F(2,3) tiles: ResNet res5 at batch 1
         { [4, 64, 5, 5], 16, 1, 1, true, 2 },     // 4 images × 4 F(4,3) tiles = 16, too few; F(2,3): 4 × 9 = 36
+        { [1, 32, 27, 27], 48, 1, 1, true, 4 },   // 32 channels at batch 1: SqueezeNet fire5 expand3x3
     };
 
     [Theory]
@@ -121,7 +122,8 @@ public class ConvolutionWinogradTests
     }
 
     [Theory]
-    [InlineData(1, 32, 16, 20)] // 32 channels: too few
+    [InlineData(2, 32, 16, 20)] // 32 channels at batch 2: too few
+    [InlineData(1, 16, 16, 20)] // 16 channels at batch 1: too few
     [InlineData(1, 64, 6, 6)]   // 4 tiles: too few; F(2,3): 9 tiles, too few
     [InlineData(1, 64, 5, 5)]   // F(2,3): 9 tiles, too few
     public void ShapesMeasuredSlower_KeepIm2Col(int num, int channels, int height, int width)
