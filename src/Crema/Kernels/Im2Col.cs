@@ -204,6 +204,10 @@ internal static partial class Im2Col
         int n = owEnd - owStart;
         if (owStart != 0 || n != outW)
         {
+            if (CopyRowsMasked(d, src, rows, outW, srcStep, owStart, owEnd))
+            {
+                return;
+            }
             for (int r = 0; r < rows; r++, d += outW, src += srcStep)
             {
                 new Span<float>(d, owStart).Clear();

@@ -4,14 +4,14 @@ using Crema.Kernels;
 namespace Crema.Tests.Kernels;
 
 /// <summary>
-/// The vector gathers of Im2Col2D for strides 3..8 (and 2, 9 around them) against the naive twin: every row length 0..72
-/// (vector bodies, overlapping last vectors, rows shorter than a vector), left and right padding that cut the rows, and
-/// windows whose last read is the image's last float — there with the image ending on an unreadable page, so a read
-/// past it kills the run. Run under forced instruction sets by tests/run-isa-matrix.sh.
+/// The vector row paths of Im2Col2D against the naive twin — strided gathers (2..8), masked copies of padded stride-1
+/// rows — at every row length 1..72 (vector bodies, overlapping last vectors, rows shorter than a vector), with padding
+/// that cuts the rows, and with the image between unreadable pages, so a read outside it kills the run. Run under forced instruction sets by tests/run-isa-matrix.sh.
 /// </summary>
 public partial class Im2ColStridedGatherTests
 {
-    public static TheoryData<int> Strides => [2, 3, 4, 5, 6, 7, 8, 9];
+    // Stride 1: the masked copies of rows cut by padding; 2: GatherEven; 3..8: the strided gathers; 9: the scalar loop.
+    public static TheoryData<int> Strides => [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
     [Theory]
     [MemberData(nameof(Strides))]
@@ -57,7 +57,7 @@ public partial class Im2ColStridedGatherTests
 
     [Theory]
     [MemberData(nameof(Strides))]
-    public unsafe void ImageEndingOnAnUnreadablePage_IsNotReadPast(int stride)
+    public unsafe void ImageBetweenUnreadablePages_IsNotReadOutside(int stride)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -66,23 +66,36 @@ public partial class Im2ColStridedGatherTests
         const int page = 4096;
         for (int outW = 1; outW <= 72; outW++)
         {
-            // One channel, two rows; the last output of the last row reads the image's last float, then the guard page.
-            int width = ((outW - 1) * stride) + 1;
-            int floats = 2 * width;
-            nint bytes = ((floats * sizeof(float)) + page - 1) / page * page;
-            nint map = Mmap(0, bytes + page, 3 /* PROT_READ | PROT_WRITE */, 0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0);
-            Assert.NotEqual(-1, map);
-            try
+            foreach (var (kernel, pad) in new[] { (1, 0), (3, 1), (5, 2) })
             {
-                Assert.Equal(0, Mprotect(map + bytes, page, 0 /* PROT_NONE */));
-                var im = new Span<float>((float*)(map + bytes) - floats, floats);
-                TestBlobs.Gaussian(1703 + outW, 1f, floats).Data.CopyTo(im);
-                var shape = new Im2ColShape(1, 2, width, 1, 1, 0, 0, 1, stride, 1, 1);
-                AssertMatchesNaive(im, shape, $"stride {stride}, outW {outW}");
-            }
-            finally
-            {
-                Assert.Equal(0, Munmap(map, bytes + page));
+                // One channel, two rows; unpadded, the last output of the last row reads the image's last float; padded,
+                // the first and last windows hang over the image's ends (those columns must not be read at all).
+                int width = ((outW - 1) * stride) + kernel - (2 * pad);
+                if (width < 1 || Im2Col.OutputSize(width, kernel, pad, stride, 1) != outW)
+                {
+                    continue;
+                }
+                int floats = 2 * width;
+                nint bytes = ((floats * sizeof(float)) + page - 1) / page * page;
+                // [unreadable page][bytes][unreadable page]; the image first at the start of `bytes`, then at its end.
+                nint map = Mmap(0, bytes + (2 * page), 3 /* PROT_READ | PROT_WRITE */, 0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0);
+                Assert.NotEqual(-1, map);
+                try
+                {
+                    Assert.Equal(0, Mprotect(map, page, 0 /* PROT_NONE */));
+                    Assert.Equal(0, Mprotect(map + page + bytes, page, 0));
+                    foreach (nint at in new[] { map + page, map + page + bytes - (floats * sizeof(float)) })
+                    {
+                        var im = new Span<float>((float*)at, floats);
+                        TestBlobs.Gaussian(1703 + outW, 1f, floats).Data.CopyTo(im);
+                        var shape = new Im2ColShape(1, 2, width, 1, kernel, 0, pad, 1, stride, 1, 1);
+                        AssertMatchesNaive(im, shape, $"stride {stride}, outW {outW}, kernel {kernel}, pad {pad}");
+                    }
+                }
+                finally
+                {
+                    Assert.Equal(0, Munmap(map, bytes + (2 * page)));
+                }
             }
         }
     }
