@@ -5,10 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Crema.Kernels;
 
 // Vector gathers d[i] = s[i·stride] for the rows of a strided im2col (stride 3..8; stride 2 is GatherEven). CaffeNet's
-// conv1 (11×11 stride 4) spent most of its im2col in the scalar loop. Which instructions, from a chunked conv1-shaped
-// im2col on Zen 5 (µs per 3×227×227 image, one thread, medians of 41; scalar ≈ 900–1000 at stride 4):
-//   stride 4: the 256-bit shuffle below ≈ 200–260, AVX-512 two-source permutes ≈ 260–290, hardware gathers ≈ 470–550;
-//   stride 3: permutes ≈ 510–640, gathers ≈ 1,000–1,400, scalar ≈ 1,500–1,900; strides 5–8: permutes ≤ gathers < scalar.
+// conv1 (11×11 stride 4) spent most of its im2col in the scalar loop. Which instructions: a scratch harness timing the
+// chunked im2col of one 3×227×227 image, 11×11 window, on one Zen 5 core (minima of 41 runs, µs):
+//   stride 4: scalar 930–1,070; the 256-bit shuffles below 190–270 (512-bit shuffles: 230); AVX-512 two-source
+//             permutes 260–310; hardware gathers (VGATHERDPS ymm) 460–510;
+//   stride 3: scalar 1,530–1,630; permutes 510; gathers 920–1,340.   strides 5–8: permutes ≤ gathers < scalar.
+// .NET has no 512-bit gather intrinsic; the AVX2 path uses the 256-bit one (no permute across two sources there).
 // No vector here reads outside [s, s + (n−1)·stride]: every element it touches lies between two that the row needs,
 // so a window ending at the image's last float is safe without an end check (unlike GatherEven's 2n-float reads).
 internal static partial class Im2Col
