@@ -21,7 +21,7 @@ internal readonly record struct Im2ColShape(int Channels, int Height, int Width,
 /// Column layout: rows (C, k_0, k_1, …) in that order, columns the output positions (o_0, o_1, …) row-major,
 /// so col[(c·Πk + kernel offset), output position] = im[c, o·stride − pad + kernel offset·dilation] (0 outside the image).
 /// </summary>
-internal static class Im2Col
+internal static partial class Im2Col
 {
     /// <summary>2-D im2col. im: (channels, height, width); col: (channels·kh·kw, outH·outW), fully overwritten.</summary>
     public static void Im2Col2D(ReadOnlySpan<float> im, in Im2ColShape shape, Span<float> col) =>
@@ -43,6 +43,7 @@ internal static class Im2Col
         }
         int planeIn = height * width;
         int planeOut = (rowEnd - rowStart) * outW;
+        var gather = StridedGather512.Applies(strideW) ? new StridedGather512(strideW) : default;
         fixed (float* pim = im)
         fixed (float* pcol = col)
         {
@@ -84,6 +85,10 @@ internal static class Im2Col
                             if (strideW == 2)
                             {
                                 from += GatherEven(d + owStart, src + (2 * (nint)owStart), owEnd - owStart, pim + im.Length);
+                            }
+                            else if (strideW > 2)
+                            {
+                                from += GatherStrided(d + owStart, src + ((nint)strideW * owStart), owEnd - owStart, strideW, gather);
                             }
                             for (int ow = from; ow < owEnd; ow++)
                             {
@@ -199,6 +204,10 @@ internal static class Im2Col
         int n = owEnd - owStart;
         if (owStart != 0 || n != outW)
         {
+            if (CopyRowsMasked(d, src, rows, outW, srcStep, owStart, owEnd))
+            {
+                return;
+            }
             for (int r = 0; r < rows; r++, d += outW, src += srcStep)
             {
                 new Span<float>(d, owStart).Clear();
