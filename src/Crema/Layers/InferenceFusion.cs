@@ -67,3 +67,29 @@ internal interface IResidualFusionTarget
     /// </summary>
     void FuseResidual(Blob residual, Blob output, float? activationSlope);
 }
+
+/// <summary>A Concat that can leave, at inference, the copying of some bottoms into its top to the layers producing them.</summary>
+internal interface IConcatInference
+{
+    /// <summary>The axis concatenated along, as of the last Reshape (canonical).</summary>
+    int ConcatAxis { get; }
+
+    /// <summary>From now on Forward does not copy bottom <paramref name="index"/>: its producer writes that part of the top.</summary>
+    void LeaveBottomToProducer(int index);
+
+    /// <summary>Forward copies every bottom again.</summary>
+    void CopyEveryBottom();
+}
+
+/// <summary>A layer that can, at inference, write its single top straight into its part of a Concat's top (channel axis 1).</summary>
+internal interface IConcatFusionTarget
+{
+    bool CanWriteIntoConcat { get; }
+
+    /// <summary>
+    /// Forward from now on writes image n into <paramref name="output"/>'s image n at channel <paramref name="channelOffset"/>
+    /// (of <paramref name="totalChannels"/>), reshaping it like its own top but for the channels; its own top is left
+    /// unwritten. Undone by <see cref="IInferenceFusionTarget.ClearInferenceFusion"/>.
+    /// </summary>
+    void WriteIntoConcat(Blob output, int channelOffset, int totalChannels);
+}

@@ -21,7 +21,7 @@ public sealed partial class Net
             for (int which = 1; which >= 0; which--)
             {
                 Blob x = _bottoms[e][which], r = _bottoms[e][1 - which], y = _tops[e][0];
-                int c = ResidualProducer(x, r, y, e);
+                int c = FusableProducer(x, r, y, e, l => l is IResidualFusionTarget { CanFuseResidual: true });
                 if (c < 0)
                 {
                     continue;
@@ -35,10 +35,10 @@ public sealed partial class Net
         }
     }
 
-    // The layer c < e that can compute e's y = act(x + r) in x's place, or -1. c writes x as its only top and can take a
-    // residual; every layer in (c, e) touching x was fused into c; no layer after e reads x (it will stay unwritten) and x
-    // is no output; no unfused layer in [c, e) writes r (so r is final when c runs) or touches y (written early now).
-    private int ResidualProducer(Blob x, Blob r, Blob y, int e)
+    // The layer c < e that can take over e's work on x (canTake: it can, as it stands), or -1. c writes x as its only top;
+    // every layer in (c, e) touching x was fused into c; no layer after e reads x (it will stay unwritten) and x is no
+    // output; no unfused layer in [c, e) writes r (so r, if any, is final when c runs) or touches y (written early now).
+    private int FusableProducer(Blob x, Blob? r, Blob y, int e, Func<Layer, bool> canTake)
     {
         if (ReferenceEquals(x, r) || ReferenceEquals(x, y) || ReferenceEquals(r, y) || NextLayerUsing(x, e) >= 0 || _outputs.Contains(x))
         {
@@ -50,14 +50,13 @@ public sealed partial class Net
             {
                 continue;
             }
-            if (_tops[j].Contains(r) || _tops[j].Contains(y) || _bottoms[j].Contains(y))
+            if ((r != null && _tops[j].Contains(r)) || _tops[j].Contains(y) || _bottoms[j].Contains(y))
             {
                 return -1;
             }
             if (_tops[j].Contains(x))
             {
-                bool canFuse = _tops[j].Count == 1 && !_bottoms[j].Contains(x) && _layers[j].LossWeight(0) == 0
-                    && _layers[j] is IResidualFusionTarget { CanFuseResidual: true };
+                bool canFuse = _tops[j].Count == 1 && !_bottoms[j].Contains(x) && _layers[j].LossWeight(0) == 0 && canTake(_layers[j]);
                 return canFuse ? j : -1;
             }
             if (_bottoms[j].Contains(x))
@@ -66,5 +65,41 @@ public sealed partial class Net
             }
         }
         return -1;
+    }
+
+    // Concats along channels whose bottoms come from convolutions: each such convolution writes its images into its channel
+    // range of the Concat's top; the Concat copies the other bottoms, or is skipped when none is left.
+    private void FuseConcats(OrderedDictionary<string, int> counts)
+    {
+        for (int e = 0; e < _layers.Count; e++)
+        {
+            var layer = _layers[e];
+            if (layer is not IConcatInference concat || layer.FusedIntoEarlierLayer || layer.LossWeight(0) != 0 || _bottoms[e].Count < 2
+                || _tops[e].Count != 1 || concat.ConcatAxis != 1)
+            {
+                continue;
+            }
+            Blob y = _tops[e][0];
+            int total = y.ShapeAt(1), offset = 0, left = 0;
+            for (int i = 0; i < _bottoms[e].Count; i++)
+            {
+                Blob x = _bottoms[e][i];
+                int channels = x.ShapeAt(1);
+                bool once = _bottoms[e].Count(b => ReferenceEquals(b, x)) == 1;
+                int c = once ? FusableProducer(x, null, y, e, l => l is IConcatFusionTarget { CanWriteIntoConcat: true }) : -1;
+                if (c >= 0)
+                {
+                    ((IConcatFusionTarget)_layers[c]).WriteIntoConcat(y, offset, total);
+                    concat.LeaveBottomToProducer(i);
+                    left++;
+                }
+                offset += channels;
+            }
+            if (left == _bottoms[e].Count)
+            {
+                layer.FusedIntoEarlierLayer = true;
+                counts["Concat into Convolution"] = counts.GetValueOrDefault("Concat into Convolution") + 1;
+            }
+        }
     }
 }

@@ -33,6 +33,7 @@ public sealed partial class Net
         foreach (var layer in _layers)
         {
             (layer as IInferenceFusionTarget)?.ClearInferenceFusion();
+            (layer as IConcatInference)?.CopyEveryBottom();
             layer.FusedIntoEarlierLayer = false;
             layer.InferenceFrozen = true;
             layer.InferenceGeneration++;
@@ -94,6 +95,7 @@ public sealed partial class Net
         if (blobs == InferenceBlobs.OutputsOnly)
         {
             FuseResidualSums(counts);
+            FuseConcats(counts);
         }
         int skipped = counts.Values.Sum();
         string what = skipped == 0 ? "nothing to fold or fuse" : string.Join(", ", counts.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")));

@@ -5,8 +5,11 @@ namespace Crema.Layers;
 
 /// <summary>Joins the bottoms along <c>concat_param.axis</c> (or legacy concat_dim); all other dimensions must match.</summary>
 [LayerType("Concat")]
-public sealed class ConcatLayer : Layer
+public sealed class ConcatLayer : Layer, IConcatInference
 {
+    // Bottoms whose producers write their part of the top themselves (Net.OptimizeForInference, OutputsOnly).
+    private bool[] _leftToProducer = [];
+
     private int _axis;
     private int _outer;
     private int _inner;
@@ -90,8 +93,13 @@ public sealed class ConcatLayer : Layer
         int offset = 0;
         for (int b = 0; b < bottom.Count; b++)
         {
-            var src = bottom[b].Data;
             int row = bottom[b].Shape[_axis] * _inner;
+            if (b < _leftToProducer.Length && _leftToProducer[b])
+            {
+                offset += row;
+                continue;
+            }
+            var src = bottom[b].Data;
             for (int o = 0; o < _outer; o++)
             {
                 int start = (o * topRow) + offset;
@@ -104,6 +112,19 @@ public sealed class ConcatLayer : Layer
             offset += row;
         }
     }
+
+    int IConcatInference.ConcatAxis => _axis;
+
+    void IConcatInference.LeaveBottomToProducer(int index)
+    {
+        if (_leftToProducer.Length <= index)
+        {
+            Array.Resize(ref _leftToProducer, index + 1);
+        }
+        _leftToProducer[index] = true;
+    }
+
+    void IConcatInference.CopyEveryBottom() => _leftToProducer = [];
 
     private sealed class ForwardWork(ConcatLayer layer) : IPartitionedWork
     {

@@ -137,6 +137,11 @@ public sealed partial class ConvolutionLayer
                 {
                     AddResidual(top[i].Data);
                 }
+                if (WritesIntoConcat)
+                {
+                    // Winograd writes whole NCHW blobs: computed in place, then copied (what the Concat would have done).
+                    CopyIntoConcat(top[i]);
+                }
             }
         }
         finally

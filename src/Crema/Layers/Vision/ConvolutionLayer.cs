@@ -18,12 +18,11 @@ public sealed partial class ConvolutionLayer(LayerParameter param) : Convolution
     {
         var weights = ForwardWeights;
         var bottomData = bottom[index].Data;
-        var topData = top[index].Data;
         int positions = TopDim / Blobs[0].ShapeAt(0);
         bool transposed = UseTransposed(positions);
         for (int n = n0; n < n1; n++)
         {
-            var image = topData.Slice(n * TopDim, TopDim);
+            var image = OutputImage(top[index], n);
             if (transposed)
             {
                 ForwardTransposed(bottomData.Slice(n * BottomDim, BottomDim), image, positions, col, ResidualImage(n));

@@ -62,7 +62,7 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget, IRe
         ForwardWeightsVersion++;
     }
 
-    bool IResidualFusionTarget.CanFuseResidual => !ReverseDimensions && !_fusedActivation && _residual is null;
+    bool IResidualFusionTarget.CanFuseResidual => !ReverseDimensions && !_fusedActivation && _residual is null && _concatOutput is null;
 
     void IResidualFusionTarget.FuseResidual(Blob residual, Blob output, float? activationSlope)
     {
@@ -86,6 +86,10 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget, IRe
     /// </summary>
     private protected IReadOnlyList<Blob> ForwardTops(IReadOnlyList<Blob> top)
     {
+        if (_concatOutput is not null)
+        {
+            ReshapeConcatOutput(top[0]);
+        }
         if (_residualOutput is null || _residual is null)
         {
             return top;
@@ -119,5 +123,6 @@ public abstract partial class ConvolutionLayerBase : IInferenceFusionTarget, IRe
         _foldedBias = null;
         _fusedActivation = false;
         (_residual, _residualOutput, _residualTops) = (null, null, []);
+        ClearConcatFusion();
     }
 }
