@@ -19,30 +19,18 @@ public sealed unsafe class GemmEpilogueTests
         // edge tiles (m % 6, n % 64/16), several depth blocks (k > 256), and shapes above the threading threshold
         (int M, int N, int K)[] shapes = [(1, 1, 1), (7, 65, 30), (13, 49, 257), (64, 196, 300), (96, 300, 600), (200, 169, 513)];
         var rng = new Random(1701);
-        int saved = Gemm.ThreadCount;
-        try
+        OnEveryShape(shapes, (m, n, k, threads) =>
         {
-            foreach (int threads in new[] { 1, 2 })
+            float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n), rowBias = GemmTests.Fill(rng, m);
+            float[] expected = new float[m * n], actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
+            Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, expected);
+            SeparatePass(expected, m, n, n, bias ? rowBias : null, activation, slope);
+            fixed (float* pb = rowBias)
             {
-                Gemm.ThreadCount = threads;
-                foreach (var (m, n, k) in shapes)
-                {
-                    float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n), rowBias = GemmTests.Fill(rng, m);
-                    float[] expected = new float[m * n], actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
-                    Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, expected);
-                    SeparatePass(expected, m, n, n, bias ? rowBias : null, activation, slope);
-                    fixed (float* pb = rowBias)
-                    {
-                        Gemm.SgemmWithEpilogue(m, n, k, a, b, actual, new GemmEpilogue(bias ? pb : null, activation, slope));
-                    }
-                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"{m}x{n}x{k}, {threads} threads");
-                }
+                Gemm.SgemmWithEpilogue(m, n, k, a, b, actual, new GemmEpilogue(bias ? pb : null, activation, slope));
             }
-        }
-        finally
-        {
-            Gemm.ThreadCount = saved;
-        }
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{m}x{n}x{k}, {threads} threads");
+        });
     }
 
     [Theory]
@@ -76,6 +64,33 @@ public sealed unsafe class GemmEpilogueTests
         // The unfused net: the convolution's bias pass, then Eltwise SUM (y = 1·r, then y += 1·c), then the ReLU.
         (int M, int N, int K)[] shapes = [(1, 1, 1), (1, 17, 3), (7, 65, 30), (13, 49, 257), (64, 196, 300), (200, 169, 513)];
         var rng = new Random(1704);
+        OnEveryShape(shapes, (m, n, k, threads) =>
+        {
+            float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n), rowBias = GemmTests.Fill(rng, m);
+            float[] residual = GemmTests.Fill(rng, m * n);
+            float[] expected = new float[m * n], actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
+            Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, expected);
+            SeparatePass(expected, m, n, n, bias ? rowBias : null, activation: false, 0f);
+            var sum = new float[m * n];
+            System.Numerics.Tensors.TensorPrimitives.Multiply(residual, 1f, sum);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(expected, 1f, sum, sum);
+            if (activation)
+            {
+                FusedActivations.BiasLeakyRelu(sum, 0f, sum, slope);
+            }
+            fixed (float* pb = rowBias)
+            fixed (float* pc = actual)
+            fixed (float* pr = residual)
+            {
+                Gemm.SgemmWithEpilogue(m, n, k, a, b, actual, new GemmEpilogue(bias ? pb : null, activation, slope, pc, pr));
+            }
+            Assert.True(sum.AsSpan().SequenceEqual(actual), $"{m}x{n}x{k}, {threads} threads");
+        });
+    }
+
+    // Each shape on 1 and 2 threads (Gemm.ThreadCount restored after).
+    private static void OnEveryShape((int M, int N, int K)[] shapes, Action<int, int, int, int> test)
+    {
         int saved = Gemm.ThreadCount;
         try
         {
@@ -84,25 +99,7 @@ public sealed unsafe class GemmEpilogueTests
                 Gemm.ThreadCount = threads;
                 foreach (var (m, n, k) in shapes)
                 {
-                    float[] a = GemmTests.Fill(rng, m * k), b = GemmTests.Fill(rng, k * n), rowBias = GemmTests.Fill(rng, m);
-                    float[] residual = GemmTests.Fill(rng, m * n);
-                    float[] expected = new float[m * n], actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
-                    Gemm.Sgemm(false, false, m, n, k, 1f, a, b, 0f, expected);
-                    SeparatePass(expected, m, n, n, bias ? rowBias : null, activation: false, 0f);
-                    var sum = new float[m * n];
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(residual, 1f, sum);
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(expected, 1f, sum, sum);
-                    if (activation)
-                    {
-                        FusedActivations.BiasLeakyRelu(sum, 0f, sum, slope);
-                    }
-                    fixed (float* pb = rowBias)
-                    fixed (float* pc = actual)
-                    fixed (float* pr = residual)
-                    {
-                        Gemm.SgemmWithEpilogue(m, n, k, a, b, actual, new GemmEpilogue(bias ? pb : null, activation, slope, pc, pr));
-                    }
-                    Assert.True(sum.AsSpan().SequenceEqual(actual), $"{m}x{n}x{k}, {threads} threads");
+                    test(m, n, k, threads);
                 }
             }
         }

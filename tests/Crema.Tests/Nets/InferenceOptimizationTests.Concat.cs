@@ -93,12 +93,9 @@ public partial class InferenceOptimizationTests
     public void SqueezeNet_RealWeights_OutputsOnly_EveryFireConcatFused_EveryOtherBlobEqual()
     {
         Log.Quiet = true;
-        string dir = RepoPaths.Get("examples", "feature_extraction");
-        NetParameter Proto() => ProtoFiles.ReadNetText(Path.Combine(dir, "SqueezeNet_deploy.prototxt"));
-        using var reference = new Net(Proto(), Phase.Test, dir);
-        using var optimised = new Net(Proto(), Phase.Test, dir);
-        reference.CopyTrainedLayersFrom(Path.Combine(dir, "squeezenet_v1.0_decoded.caffemodel"));
-        optimised.CopyTrainedLayersFrom(Path.Combine(dir, "squeezenet_v1.0_decoded.caffemodel"));
+        var (reference, optimised) = SqueezeNetPair();
+        using var r = reference;
+        using var o = optimised;
         optimised.OptimizeForInference(InferenceBlobs.OutputsOnly);
         AssertConcatsFused(optimised, 8);
         AssertSameForward(reference, optimised, seed: 69, tol: 1e-5f, std: 50f, unwritten: ConcatBottoms(optimised));

@@ -313,12 +313,9 @@ public partial class InferenceOptimizationTests
     public void SqueezeNet_RealWeights_ConvReluFused_EveryBlobEqual()
     {
         Log.Quiet = true;
-        string dir = RepoPaths.Get("examples", "feature_extraction");
-        NetParameter Proto() => ProtoFiles.ReadNetText(Path.Combine(dir, "SqueezeNet_deploy.prototxt"));
-        using var reference = new Net(Proto(), Phase.Test, dir);
-        using var optimised = new Net(Proto(), Phase.Test, dir);
-        reference.CopyTrainedLayersFrom(Path.Combine(dir, "squeezenet_v1.0_decoded.caffemodel"));
-        optimised.CopyTrainedLayersFrom(Path.Combine(dir, "squeezenet_v1.0_decoded.caffemodel"));
+        var (reference, optimised) = SqueezeNetPair();
+        using var r = reference;
+        using var o = optimised;
         optimised.OptimizeForInference();
         // Every ReLU of SqueezeNet follows a convolution in place.
         var relus = optimised.Layers.Where(l => l.Type == "ReLU").ToArray();
@@ -349,6 +346,18 @@ public partial class InferenceOptimizationTests
             AssertSameForward(reference, optimised, seed: 18, tol: 1e-5f);
             AssertSameParams(original, optimised);
         }
+    }
+
+    // Two TEST SqueezeNets with the real (bundled) weights.
+    private static (Net Reference, Net Optimised) SqueezeNetPair()
+    {
+        string dir = RepoPaths.Get("examples", "feature_extraction");
+        NetParameter Proto() => ProtoFiles.ReadNetText(Path.Combine(dir, "SqueezeNet_deploy.prototxt"));
+        var reference = new Net(Proto(), Phase.Test, dir);
+        var optimised = new Net(Proto(), Phase.Test, dir);
+        reference.CopyTrainedLayersFrom(Path.Combine(dir, "squeezenet_v1.0_decoded.caffemodel"));
+        optimised.CopyTrainedLayersFrom(Path.Combine(dir, "squeezenet_v1.0_decoded.caffemodel"));
+        return (reference, optimised);
     }
 
     // Two TEST nets from one prototxt with the same random weights and BatchNorm statistics (copied through ToProto).
